@@ -1,0 +1,81 @@
+"""Engine throughput and latency with an on-disk SQLite store and 1,000 simulated users.
+
+Two measurements of a simple command (/help) through the full engine (locks, update log,
+state transaction):
+  * saturation: every user sends at once, repeatedly; messages per second;
+  * latency: messages arrive at a fixed offered rate from 1,000 users (open loop);
+    p50/p99 latency from arrival to reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.engine import Engine
+from bot.settings import Settings
+from handlers.base import Incoming
+
+USERS = 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def main(rounds: int, rate: float, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = await Engine.start(Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db"))
+        update = iter(range(1, 10**9))
+        # Warm-up: creates every user's row.
+        await asyncio.gather(*(engine.handle(Incoming(u, u, "/help", update_id=next(update))) for u in range(USERS)))
+
+        start = time.perf_counter()
+        for _ in range(rounds):
+            await asyncio.gather(
+                *(engine.handle(Incoming(u, u, "/help", update_id=next(update))) for u in range(USERS))
+            )
+        elapsed = time.perf_counter() - start
+        saturation = rounds * USERS / elapsed
+
+        latencies: list[float] = []
+
+        async def one(user: int) -> None:
+            t0 = time.perf_counter()
+            await engine.handle(Incoming(user, user, "/help", update_id=next(update)))
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+        tasks = []
+        total = int(rate * seconds)
+        t_start = time.perf_counter()
+        for i in range(total):
+            delay = t_start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i % USERS)))
+        await asyncio.gather(*tasks)
+        achieved = total / (time.perf_counter() - t_start)
+        await engine.close()
+
+    print(f"engine saturation: {saturation:,.0f} messages/s ({rounds} rounds x {USERS} concurrent users, /help)")
+    print(
+        f"engine latency at {rate:.0f} msg/s offered ({achieved:,.0f} achieved, {USERS} users, {total} messages): "
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, args.rate, args.seconds))

@@ -1,0 +1,320 @@
+"""The `skillbot` command: run the bot, chat, ask, evaluate, and manage the knowledge base."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings, load_settings
+
+app = typer.Typer(help="技能人才评价政策助手 skillbot", no_args_is_help=False, add_completion=False)
+notices_app = typer.Typer(help="管理政策文件（知识库）")
+app.add_typer(notices_app, name="notices")
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_CONSOLE_USER = 1
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]错误：[/]{message}")
+    raise typer.Exit(code)
+
+
+@app.callback(invoke_without_command=True)
+def main(ctx: typer.Context) -> None:
+    """Without a sub-command: run the bot (Telegram if BOT_TOKEN is set, else console chat)."""
+    if ctx.invoked_subcommand is None:
+        settings = _settings()
+        if settings.bot_token:
+            _fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
+        asyncio.run(_chat(settings, None, False, DEFAULT_CONSOLE_USER))
+
+
+@app.command()
+def chat(
+    script: Annotated[Path | None, typer.Option(help="逐行回放的输入文件（- 为标准输入）")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="每条回复输出一个 JSON 对象")] = False,
+    user: Annotated[int, typer.Option(help="用户编号；默认与上次相同")] = DEFAULT_CONSOLE_USER,
+) -> None:
+    """在终端里和助手对话。"""
+    asyncio.run(_chat(_settings(), script, json_out, user))
+
+
+async def _chat(settings: Settings, script: Path | None, json_out: bool, user: int) -> None:
+    from bot.console import ConsoleSession, run_interactive, run_script
+    from bot.engine import Engine
+
+    engine = await Engine.start(settings)
+    try:
+        session = ConsoleSession(engine, user)
+        if script is None:
+            await run_interactive(session, console)
+            return
+        if str(script) == "-":
+            lines = sys.stdin.readlines()
+        elif not script.is_file():
+            _fail(f"找不到脚本文件 {script}")
+        else:
+            lines = script.read_text("utf-8").splitlines()
+        if json_out:
+            await run_script(session, lines, sys.stdout)
+        else:
+            from bot.console import _show
+
+            for line in lines:
+                _show(console, await session.send(text=line))
+    finally:
+        await engine.close()
+
+
+async def _knowledge(settings: Settings):  # type: ignore[no-untyped-def]
+    from knowledge.base import KnowledgeBase
+    from knowledge.store import load_passages, seed_bundled
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    await db.migrate()
+    async with db.transaction() as session:
+        await seed_bundled(session)
+        passages = await load_passages(session)
+    await db.dispose()
+    return KnowledgeBase(passages)
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="问题")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    k: Annotated[int, typer.Option("-k", help="返回条款数")] = 5,
+    batch: Annotated[Path | None, typer.Option(help="每行一个问题的文件（- 为标准输入）")] = None,
+) -> None:
+    """政策问答（给工具和热线人员用）：打印命中的条款。"""
+    from handlers.qa import citation, result_json
+
+    if (question is None) == (batch is None):
+        _fail("请给出一个问题，或用 --batch 指定问题文件（二选一）。", 2)
+    if k < 1 or k > 50:
+        _fail("-k 须在 1 到 50 之间。", 2)
+    kb = asyncio.run(_knowledge(_settings()))
+    if batch is not None:
+        if str(batch) != "-" and not batch.is_file():
+            _fail(f"找不到问题文件 {batch}")
+        lines = sys.stdin.readlines() if str(batch) == "-" else batch.read_text("utf-8").splitlines()
+        questions = [x.strip() for x in lines]
+    else:
+        questions = [question or ""]
+    for q in questions:
+        result = kb.search(q, k) if q else None
+        data = result_json(result) if result else {"answered": False, "hits": []}
+        if json_out:
+            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+            continue
+        if not data["answered"]:
+            console.print(f"[yellow]未找到答案：[/]{q}")
+            continue
+        for hit in result.hits:  # type: ignore[union-attr]
+            console.print(f"[bold]{hit.score:.1f}[/] {citation(hit.passage)}\n{hit.passage.text}\n")
+
+
+@app.command(name="eval")
+def evaluate_cmd(
+    file: Annotated[Path, typer.Argument(help="评测集（JSON lines）")],
+    failures: Annotated[bool, typer.Option(help="列出答错的问题")] = False,
+) -> None:
+    """按评测集打分：top-1、top-3、MRR、拒答率。"""
+    from knowledge.evaluation import evaluate, load_items
+
+    if not file.is_file():
+        _fail(f"找不到评测集 {file}")
+    kb = asyncio.run(_knowledge(_settings()))
+
+    def answer(q: str) -> tuple[bool, list[str]]:
+        result = kb.search(q, 5)
+        return result.answered, [h.passage.text for h in result.hits]
+
+    report = evaluate(load_items(file), answer)
+    table = Table(title=f"评测：{file.name}")
+    table.add_column("指标")
+    table.add_column("数值", justify="right")
+    for name, value in report.metrics().items():
+        table.add_row(name, f"{value:.3f}")
+    console.print(table)
+    for title, groups in (("按风格", report.by_style), ("按文件", report.by_doc)):
+        console.print(title + "：" + "，".join(f"{k} {ok}/{n}" for k, (ok, n) in sorted(groups.items())))
+    if failures:
+        for f in report.failures:
+            console.print(f"  {f['id']} {f['why']}: {f['q']}")
+    m = report.metrics()
+    console.print(
+        f"top1={m['top1']:.3f} top3={m['top3']:.3f} mrr={m['mrr']:.3f} "
+        f"oos_rejected={m['out_of_scope_rejected']:.3f} false_rejection={m['false_rejection']:.3f}"
+    )
+
+
+@notices_app.command("list")
+def notices_list() -> None:
+    """列出知识库中的政策文件。"""
+    from knowledge.store import list_notices, seed_bundled
+
+    async def run():  # type: ignore[no-untyped-def]
+        from storage.db import Database
+
+        db = Database(_settings().database_url)
+        await db.migrate()
+        async with db.transaction() as session:
+            await seed_bundled(session)
+            rows = await list_notices(session)
+        await db.dispose()
+        return rows
+
+    table = Table(title="政策文件")
+    for col in ("文号", "标题", "地区", "日期", "条款数", "来源"):
+        table.add_column(col)
+    for n in asyncio.run(run()):
+        table.add_row(n.doc_no, n.title, n.region, n.date, str(n.clauses), "内置" if n.bundled else "新增")
+    console.print(table)
+
+
+@notices_app.command("add")
+def notices_add(
+    file: Annotated[Path, typer.Argument(help="通知全文（UTF-8 文本）")],
+    doc_no: Annotated[str, typer.Option("--doc-no", help="文号，如 苏人社办函〔2022〕54号")],
+    region: Annotated[str, typer.Option(help="地区，如 江苏省南京市")],
+    date: Annotated[str, typer.Option(help="发文日期 YYYY-MM-DD")],
+    title: Annotated[str | None, typer.Option(help="标题（默认取文件第一行）")] = None,
+    issuer: Annotated[str | None, typer.Option(help="发文单位")] = None,
+    effective: Annotated[str | None, typer.Option(help="施行日期")] = None,
+) -> None:
+    """添加一份政策文件；解析失败时知识库保持不变。"""
+    from knowledge.notices import NoticeError, NoticeMeta
+    from knowledge.store import add_notice, seed_bundled
+    from storage.db import Database
+
+    if not file.is_file():
+        _fail(f"找不到文件 {file}")
+    try:
+        raw = file.read_text("utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{file} 不是 UTF-8 文本文件，请先转换编码。")
+    first_line = next((x.strip(" #*") for x in raw.splitlines() if x.strip()), "")
+    meta = NoticeMeta(
+        doc_no=doc_no.strip(),
+        title=title or first_line[:200],
+        issuer=issuer or first_line[:100],
+        region=region.strip(),
+        date=date.strip(),
+        effective=effective,
+        source=file.name,
+    )
+    if not meta.doc_no or not meta.region or not meta.date:
+        _fail("文号、地区和日期都不能为空。", 2)
+
+    async def run() -> int:
+        db = Database(_settings().database_url)
+        await db.migrate()
+        try:
+            async with db.transaction() as session:
+                await seed_bundled(session)
+            async with db.transaction() as session:
+                return await add_notice(session, meta, raw)
+        finally:
+            await db.dispose()
+
+    try:
+        count = asyncio.run(run())
+    except NoticeError as exc:
+        _fail(f"无法添加 {file.name}：{exc}。知识库未作任何改动。")
+    console.print(f"已添加 {meta.doc_no}：{count} 个条款，重启机器人后即可检索。")
+
+
+@notices_app.command("reindex")
+def notices_reindex() -> None:
+    """用当前解析规则重新拆分全部政策文件。"""
+    from knowledge.notices import NoticeError
+    from knowledge.store import reindex, seed_bundled
+    from storage.db import Database
+
+    async def run() -> int:
+        db = Database(_settings().database_url)
+        await db.migrate()
+        try:
+            async with db.transaction() as session:
+                await seed_bundled(session)
+                return await reindex(session)
+        finally:
+            await db.dispose()
+
+    try:
+        count = asyncio.run(run())
+    except NoticeError as exc:
+        _fail(f"重建索引失败：{exc}。知识库未作任何改动。")
+    console.print(f"已重建：共 {count} 个条款。")
+
+
+@app.command()
+def report(limit: Annotated[int, typer.Option(help="每类最多列出几条")] = 20) -> None:
+    """知识库缺口报告：未答问题（按次数）与差评最多的回答。"""
+    from storage.db import Database
+    from storage.reports import feedback_report
+
+    async def run():  # type: ignore[no-untyped-def]
+        db = Database(_settings().database_url)
+        await db.migrate()
+        async with db.transaction() as session:
+            rows = await feedback_report(session, limit)
+        await db.dispose()
+        return rows
+
+    unanswered, disliked = asyncio.run(run())
+    table = Table(title="未能回答的问题")
+    table.add_column("次数", justify="right")
+    table.add_column("问题")
+    for question, count in unanswered:
+        table.add_row(str(count), question)
+    console.print(table)
+    table = Table(title="差评最多的回答")
+    for col in ("👎", "👍", "文号", "条款", "示例问题"):
+        table.add_column(col)
+    for row in disliked:
+        table.add_row(str(row.down), str(row.up), row.doc_no, row.clause_path, row.question)
+    console.print(table)
+
+
+@app.command()
+def migrate() -> None:
+    """把数据库升级到最新结构。"""
+    from storage.db import Database
+
+    async def run() -> None:
+        db = Database(_settings().database_url)
+        await db.migrate()
+        await db.dispose()
+
+    asyncio.run(run())
+    console.print("数据库已是最新结构。")
+
+
+@app.command()
+def serve() -> None:
+    """通过 Telegram 运行机器人（尚未实现）。"""
+    _fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
+
+
+if __name__ == "__main__":
+    app()

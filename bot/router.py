@@ -1,0 +1,89 @@
+"""Decides which capability an incoming message is for: command, button, dialogue, or intent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.textclean import MAX_MESSAGE_CHARS, has_words
+from handlers import common
+from handlers.base import Context, Reply
+from handlers.capability import Capability
+
+# Command → capability name. /export belongs to the filing checklists.
+COMMAND_TARGETS = {
+    "ask": "qa",
+    "filing": "filing",
+    "eligibility": "eligibility",
+    "cert": "certificate",
+    "export": "filing",
+}
+
+
+class Router:
+    def __init__(self, capabilities: Sequence[Capability], fallback: str = "qa") -> None:
+        # Order matters for free text: the first capability that claims it wins.
+        self.capabilities = list(capabilities)
+        self.by_name = {c.name: c for c in self.capabilities}
+        self.by_prefix = {c.prefix: c for c in self.capabilities}
+        self.fallback = self.by_name[fallback]
+
+    async def route(self, ctx: Context) -> list[Reply]:
+        if ctx.incoming.button is not None:
+            return await self._button(ctx, ctx.incoming.button)
+        text = ctx.text
+        if not text:
+            return common.empty_message()
+        if len(text) > MAX_MESSAGE_CHARS:
+            return common.too_long(len(text), MAX_MESSAGE_CHARS)
+        if text.startswith("/"):
+            return await self._command(ctx, text)
+        if not has_words(text):
+            return common.no_words()
+        active = self._active(ctx)
+        if active is not None:
+            replies = await active.on_text(ctx)
+            if replies is not None:
+                return replies
+        for capability in self.capabilities:
+            if capability is not self.fallback and capability.claims(text):
+                return await capability.on_free_text(ctx)
+        return await self.fallback.on_free_text(ctx)
+
+    def _active(self, ctx: Context) -> Capability | None:
+        active = ctx.state.get("active")
+        if isinstance(active, dict):
+            return self.by_name.get(str(active.get("kind")))
+        return None
+
+    async def _command(self, ctx: Context, text: str) -> list[Reply]:
+        head, _, args = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()  # "/ask@SkillBot" in group chats
+        args = args.strip()
+        if name == "start":
+            return common.welcome()
+        if name == "help":
+            return common.help_reply()
+        if name == "cancel":
+            return self._cancel(ctx)
+        target = COMMAND_TARGETS.get(name)
+        if target is None:
+            return common.unknown_command(name)
+        capability = self.by_name[target]
+        if name == "export":
+            args = "export"
+        return await capability.start(ctx, args)
+
+    def _cancel(self, ctx: Context) -> list[Reply]:
+        active = self._active(ctx)
+        ctx.state.pop("active", None)
+        ctx.next_token()  # buttons of the cancelled step go stale
+        return common.cancelled(active.title if active is not None else None)
+
+    async def _button(self, ctx: Context, data: str) -> list[Reply]:
+        prefix, _, rest = data.partition(":")
+        if prefix == "m" and rest in COMMAND_TARGETS:
+            return await self.by_name[COMMAND_TARGETS[rest]].start(ctx, "")
+        capability = self.by_prefix.get(prefix)
+        if capability is None or not rest:
+            return common.stale_button()
+        return await capability.on_button(ctx, rest)

@@ -1,0 +1,41 @@
+"""Everything a handler may use besides its message and state, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.settings import Settings
+from handlers.capability import Capability, Unavailable
+from knowledge.base import KnowledgeBase
+from knowledge.store import load_passages, seed_bundled
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    knowledge: KnowledgeBase
+    exports_dir: Path = Path("var/exports")
+    capabilities: list[Capability] = field(default_factory=list)
+
+    @classmethod
+    async def load(cls, db: Database, settings: Settings) -> Services:
+        async with db.transaction() as session:
+            await seed_bundled(session)
+            passages = await load_passages(session)
+        services = cls(settings=settings, knowledge=KnowledgeBase(passages))
+        services.capabilities = build_capabilities(services)
+        return services
+
+
+def build_capabilities(services: Services) -> list[Capability]:
+    """In free-text priority order; the Q&A capability is the fallback."""
+    from handlers.qa import PolicyQA
+
+    return [
+        Unavailable("certificate", "ct", "证书查询"),
+        Unavailable("eligibility", "el", "参赛资格"),
+        Unavailable("filing", "fl", "备案指引"),
+        PolicyQA(services.knowledge),
+    ]

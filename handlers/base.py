@@ -1,0 +1,99 @@
+"""Transport-agnostic message types shared by the engine, the handlers and every channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.services import Services
+
+# Telegram limits callback data to 64 bytes; every payload we mint must fit.
+MAX_PAYLOAD_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"button payload too long: {self.payload!r}")
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: str
+    path: str | None = None  # where the console channel saved it
+
+
+@dataclass
+class Reply:
+    """One bot message. `text` may hold **bold** spans, the only markup channels must render."""
+
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+    document: Document | None = None
+    # True when this message supersedes the previous step's message (Telegram edits it).
+    replace: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "text": self.text,
+            "buttons": [{"label": b.label, "payload": b.payload} for b in self.buttons],
+            "payload": self.payload,
+        }
+        if self.document is not None:
+            data["document"] = {"filename": self.document.filename, "path": self.document.path}
+        return data
+
+
+@dataclass(frozen=True)
+class Incoming:
+    user_id: int
+    chat_id: int
+    text: str | None = None
+    button: str | None = None
+    update_id: int | None = None
+    channel: str = "console"
+    is_admin: bool = False
+
+
+@dataclass
+class Context:
+    """What a handler sees: the message, the user's mutable state, the open transaction."""
+
+    incoming: Incoming
+    state: dict[str, Any]
+    session: AsyncSession
+    services: Services
+    now: datetime
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text or ""
+
+    def next_token(self) -> str:
+        """A fresh token for buttons of the step being shown; older buttons become stale."""
+        seq = int(self.state.get("seq", 0)) + 1
+        self.state["seq"] = seq
+        return _b36(seq)
+
+    def token_is_current(self, token: str) -> bool:
+        return token == _b36(int(self.state.get("seq", 0)))
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out

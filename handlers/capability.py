@@ -1,0 +1,64 @@
+"""The interface every capability module implements, so the router treats them alike."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from handlers.base import Context, Reply
+
+
+class Capability(Protocol):
+    #: Intent name in payloads, also the key of its state under state["active"].
+    name: str
+    #: Button payload prefix, e.g. "qa" for "qa:fb:12:1".
+    prefix: str
+    #: How the capability is named to users ("备案指引").
+    title: str
+
+    def claims(self, text: str) -> bool:
+        """Whether free text (outside any dialogue) is meant for this capability."""
+        ...
+
+    async def start(self, ctx: Context, args: str) -> list[Reply]:
+        """The capability's command (/ask, /filing …), with whatever followed it."""
+        ...
+
+    async def on_free_text(self, ctx: Context) -> list[Reply]:
+        """Free text the router attributed to this capability."""
+        ...
+
+    async def on_text(self, ctx: Context) -> list[Reply] | None:
+        """Text while this capability's dialogue is active; None hands it back to the router."""
+        ...
+
+    async def on_button(self, ctx: Context, data: str) -> list[Reply]:
+        """A button press whose payload starts with this capability's prefix."""
+        ...
+
+
+class Unavailable:
+    """Stand-in for a capability that has not been built yet: says so honestly."""
+
+    def __init__(self, name: str, prefix: str, title: str) -> None:
+        self.name = name
+        self.prefix = prefix
+        self.title = title
+
+    def claims(self, text: str) -> bool:
+        return False
+
+    def _reply(self) -> list[Reply]:
+        text = f"「{self.title}」功能正在建设中，暂时还不能使用。您可以先试试政策问答：直接输入您的问题。"
+        return [Reply(text=text, payload={"intent": self.name, "available": False})]
+
+    async def start(self, ctx: Context, args: str) -> list[Reply]:
+        return self._reply()
+
+    async def on_free_text(self, ctx: Context) -> list[Reply]:
+        return self._reply()
+
+    async def on_text(self, ctx: Context) -> list[Reply] | None:
+        return None
+
+    async def on_button(self, ctx: Context, data: str) -> list[Reply]:
+        return self._reply()

@@ -1,0 +1,184 @@
+"""Policy Q&A: the clause that answers, its source, and an honest "not covered" otherwise."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import common
+from handlers.base import Button, Context, Reply
+from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
+from knowledge.lexicon import normalise
+from knowledge.retrieval import Hit, Passage, SearchResult
+from storage.models import Feedback, QaLog
+
+RELATED_MAX = 2
+# A related clause is offered only if it scores at least this share of the best one.
+RELATED_MIN_RATIO = 0.5
+_SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
+
+
+def short_issuer(issuer: str) -> str:
+    return issuer.replace("人力资源和社会保障", "人社").replace("人力资源社会保障", "人社")
+
+
+def citation(p: Passage) -> str:
+    return f"来源：{p.doc_no} {p.path}（{short_issuer(p.issuer)}，{p.date}）"
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """One hit as the `skillbot ask --json` contract gives it."""
+    p = hit.passage
+    return {
+        "doc_no": p.doc_no,
+        "title": p.title,
+        "region": p.region,
+        "date": p.date,
+        "clause": p.path,
+        "text": p.text,
+        "score": round(hit.score, 4),
+    }
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    return {"answered": result.answered, "hits": [hit_json(h) for h in result.hits] if result.answered else []}
+
+
+def emphasise(text: str, terms: dict[str, float]) -> str:
+    """Bold the sentence(s) of the clause that carry most of the question's terms."""
+    sentences = [m.group(0) for m in _SENTENCE.finditer(text)]
+    if len(sentences) <= 1:
+        return text
+    norm_terms = {normalise(t): w * len(t) for t, w in terms.items() if len(t) > 1}
+    scores = [sum(w for t, w in norm_terms.items() if t in normalise(s)) for s in sentences]
+    best = max(scores)
+    if best <= 0:
+        return text
+    out = text
+    for sentence, score in zip(sentences, scores, strict=True):
+        if score >= 0.75 * best and sentence.strip():
+            out = out.replace(sentence, f"**{sentence.strip()}**", 1)
+    return out
+
+
+def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:
+    """Say whose rule this is, and whether it binds the place the user asked about."""
+    if not asked or p.region in asked:
+        return f"【{p.region}的规定】"
+    asked_name = "、".join(sorted(asked))
+    ancestors: set[str] = set()
+    for name in asked:
+        region = kb.lexicon.region_by_name.get(name)
+        while region is not None and region.parent:
+            ancestors.add(region.parent)
+            region = kb.lexicon.region_by_name.get(region.parent)
+    if p.region in ancestors:
+        return f"【{p.region}的规定，同样适用于{asked_name}】"
+    return f"【注意：这是{p.region}的规定，{asked_name}的做法可能不同，请以当地文件为准】"
+
+
+class PolicyQA:
+    name = "qa"
+    prefix = "qa"
+    title = "政策问答"
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self.kb = knowledge
+
+    def claims(self, text: str) -> bool:
+        return True
+
+    async def start(self, ctx: Context, args: str) -> list[Reply]:
+        if not args:
+            return common.notice("qa", "请直接输入您的问题，例如：“异地选手占比超过50%向谁备案？”")
+        return await self._answer(ctx, args)
+
+    async def on_free_text(self, ctx: Context) -> list[Reply]:
+        return await self._answer(ctx, ctx.text)
+
+    async def on_text(self, ctx: Context) -> list[Reply] | None:
+        return None  # Q&A keeps no dialogue of its own
+
+    async def on_button(self, ctx: Context, data: str) -> list[Reply]:
+        kind, _, rest = data.partition(":")
+        if kind == "c" and rest.isdigit():
+            passage = self.kb.passage(int(rest))
+            if passage is not None:
+                return [self._clause_reply(passage)]
+        if kind == "f":
+            qa_id, _, vote = rest.partition(":")
+            if qa_id.isdigit() and vote in ("1", "0"):
+                return await self._feedback(ctx, int(qa_id), 1 if vote == "1" else -1)
+        return common.stale_button()
+
+    async def _answer(self, ctx: Context, question: str) -> list[Reply]:
+        result = self.kb.search(question, k=1 + RELATED_MAX)
+        if not result.answered:
+            await _log(ctx.session, ctx.incoming.user_id, question, None, result)
+            return [self._no_answer(result)]
+        best = result.hits[0]
+        qa_id = await _log(ctx.session, ctx.incoming.user_id, question, best, result)
+        text = "\n".join(
+            [
+                whose_rule(result.regions, best.passage, self.kb),
+                emphasise(best.passage.text, result.terms),
+                "",
+                citation(best.passage),
+            ]
+        )
+        related = [h for h in result.hits[1:] if h.score >= RELATED_MIN_RATIO * best.score][:RELATED_MAX]
+        buttons = [Button(f"相关：{_label(h.passage)}", f"qa:c:{h.passage.id}") for h in related]
+        buttons += [Button("👍 有帮助", f"qa:f:{qa_id}:1"), Button("👎 没帮助", f"qa:f:{qa_id}:0")]
+        payload = {"intent": "qa", "qa_id": qa_id, **result_json(result)}
+        return [Reply(text=text, buttons=buttons, payload=payload)]
+
+    def _no_answer(self, result: SearchResult) -> Reply:
+        if result.reason == "uncovered_region":
+            places = "、".join(sorted(result.uncovered_places))
+            head = f"知识库里暂时没有{places}的政策文件，无法回答这个问题。现有文件覆盖：全国、江苏、南京、青岛、黄石。"
+        else:
+            head = "抱歉，现有的政策文件里没有找到能回答这个问题的条款，我不能凭猜测作答。"
+        lines = [head, "", "您可以咨询："]
+        lines += [f"· {c.text}（{c.doc_no}）" for c in self.kb.contacts_for(result.regions)[:4]]
+        lines.append(f"· 全国人社服务热线 {NATIONAL_HOTLINE}")
+        return Reply(
+            text="\n".join(lines),
+            payload={"intent": "qa", "answered": False, "hits": [], "reason": result.reason},
+        )
+
+    def _clause_reply(self, p: Passage) -> Reply:
+        text = f"【{p.region}的规定】\n{p.text}\n\n{citation(p)}"
+        payload = {"intent": "qa", "clause": {"doc_no": p.doc_no, "clause": p.path, "text": p.text}}
+        return Reply(text=text, payload=payload)
+
+    async def _feedback(self, ctx: Context, qa_id: int, vote: int) -> list[Reply]:
+        if await ctx.session.get(QaLog, qa_id) is None:
+            return common.stale_button()
+        dialect = sqlite if ctx.session.bind.dialect.name == "sqlite" else postgresql
+        stmt = dialect.insert(Feedback).values(qa_id=qa_id, user_id=ctx.incoming.user_id, vote=vote)
+        stmt = stmt.on_conflict_do_update(index_elements=["qa_id", "user_id"], set_={"vote": vote})
+        await ctx.session.execute(stmt)
+        text = "感谢您的反馈！" if vote > 0 else "感谢反馈，我们会据此补充和改进知识库。"
+        return common.notice("qa_feedback", text, qa_id=qa_id, vote=vote)
+
+
+def _label(p: Passage) -> str:
+    label = f"{p.doc_no} {p.path}"
+    return label if len(label) <= 30 else label[:29] + "…"
+
+
+async def _log(session: AsyncSession, user_id: int, question: str, best: Hit | None, result: SearchResult) -> int:
+    row = QaLog(
+        user_id=user_id,
+        question=question[:1000],
+        answered=best is not None,
+        doc_no=best.passage.doc_no if best else None,
+        clause_path=best.passage.path if best else None,
+        score=best.score if best else (result.hits[0].score if result.hits else 0.0),
+    )
+    session.add(row)
+    await session.flush()
+    return row.id

@@ -1,0 +1,66 @@
+"""The knowledge base a process works with: the retriever over the stored clauses, and the
+contacts the notices give for questions they do not answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.lexicon import Lexicon
+from knowledge.retrieval import Passage, Retriever, SearchResult
+
+# The national HR hotline; every answer we cannot give points here as the last resort.
+NATIONAL_HOTLINE = "12333（人社服务热线）"
+_PHONE_LINE = re.compile(r"[^\n]*(电话|联系人)[^\n]*")
+
+
+@lru_cache(maxsize=1)
+def shared_lexicon() -> Lexicon:
+    """jieba's dictionary takes a second to load; one per process is enough."""
+    return Lexicon.load()
+
+
+@dataclass(frozen=True)
+class Contact:
+    region: str
+    doc_no: str
+    text: str
+
+
+class KnowledgeBase:
+    def __init__(self, passages: list[Passage], lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or shared_lexicon()
+        self.retriever = Retriever(passages, self.lexicon)
+        self.passages = {p.id: p for p in passages}
+        self.contacts = _extract_contacts(passages)
+
+    def search(self, question: str, k: int = 5) -> SearchResult:
+        return self.retriever.search(question, k)
+
+    def passage(self, passage_id: int) -> Passage | None:
+        return self.passages.get(passage_id)
+
+    def contacts_for(self, regions: set[str]) -> list[Contact]:
+        """Contacts of the regions asked about and their parents; all of them if none was named."""
+        wanted = set(regions)
+        for name in regions:
+            region = self.lexicon.region_by_name.get(name)
+            while region is not None and region.parent:
+                wanted.add(region.parent)
+                region = self.lexicon.region_by_name.get(region.parent)
+        return [c for c in self.contacts if not regions or c.region in wanted]
+
+
+def _extract_contacts(passages: list[Passage]) -> list[Contact]:
+    out: list[Contact] = []
+    seen: set[str] = set()
+    for p in passages:
+        if p.kind != "closing":
+            continue
+        lines = [m.group(0).strip() for m in _PHONE_LINE.finditer(p.text)]
+        text = "；".join(x.rstrip("：:。") for x in lines if any(ch.isdigit() for ch in x) or "联系人" in x)
+        if text and text not in seen:
+            seen.add(text)
+            out.append(Contact(p.region, p.doc_no, text))
+    return out

@@ -1,0 +1,142 @@
+"""Language resources as data: domain dictionary, stopwords, synonyms, regions, and the
+tokenizer built from them (jieba for words, character bigrams for robustness)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+
+LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_LATIN_WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?%?")
+_PUNCT_ONLY = re.compile(r"^[\W_]+$")
+# jieba part-of-speech tags of words that name a thing; "eng" because an English word we
+# have no gloss for is as unknown as a noun we have never seen.
+# Place names are left out: regions have their own routing (regions.toml).
+NOUN_TAGS = frozenset({"n", "nz", "nt", "vn", "j", "eng"})
+# A noun this common in general Chinese (jieba's own counts) is too generic to be a topic.
+COMMON_WORD_FREQ = 10000
+
+jieba.setLogLevel(logging.WARNING)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width to half-width), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    parent: str | None
+    aliases: tuple[str, ...]
+
+
+@dataclass
+class Lexicon:
+    stopwords: frozenset[str]
+    synonyms: dict[str, tuple[str, ...]]
+    regions: tuple[Region, ...]
+    uncovered_places: tuple[str, ...]
+    domain_words: tuple[str, ...]
+    _tokenizer: jieba.Tokenizer = field(init=False, repr=False)
+    _tagger: jieba.posseg.POSTokenizer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        for word in self.domain_words:
+            self._tokenizer.add_word(word, freq=20000)
+        for words in self.synonyms.values():
+            for word in words:
+                if _CJK_RUN.fullmatch(word):
+                    self._tokenizer.add_word(word, freq=5000)
+        for region in self.regions:
+            for alias in region.aliases:
+                self._tokenizer.add_word(alias, freq=20000)
+        self._tagger = jieba.posseg.POSTokenizer(self._tokenizer)
+
+    @classmethod
+    def load(cls, directory: Path = LEXICON_DIR) -> Lexicon:
+        stopwords = frozenset(w for line in _data_lines(directory / "stopwords.txt") for w in line.split())
+        domain = tuple(line.split()[0] for line in _data_lines(directory / "domain_words.txt"))
+        synonyms_raw = tomllib.loads((directory / "synonyms.toml").read_text("utf-8"))["expand"]
+        synonyms = {normalise(k): tuple(v) for k, v in synonyms_raw.items()}
+        regions_raw = tomllib.loads((directory / "regions.toml").read_text("utf-8"))
+        regions = tuple(Region(r["region"], r.get("parent"), tuple(r["aliases"])) for r in regions_raw["covered"])
+        uncovered = tuple(regions_raw.get("uncovered", {}).get("names", []))
+        return cls(stopwords, synonyms, regions, uncovered, domain)
+
+    @cached_property
+    def region_by_name(self) -> dict[str, Region]:
+        return {r.name: r for r in self.regions}
+
+    def words(self, text: str) -> list[str]:
+        """Search-mode jieba words of normalised text, stopwords and punctuation removed."""
+        out = []
+        for word in self._tokenizer.cut_for_search(normalise(text)):
+            word = word.strip()
+            if not word or _PUNCT_ONLY.match(word) or word in self.stopwords:
+                continue
+            out.append(word)
+        return out
+
+    def nouns(self, text: str) -> list[str]:
+        """Noun-like words (things, names, abbreviations) of the text, for deciding whether a
+        question is about something the notices never mention."""
+        return [
+            w.word
+            for w in self._tagger.cut(normalise(text))
+            if len(w.word) > 1
+            and w.flag in NOUN_TAGS
+            and w.word not in self.stopwords
+            and self._tokenizer.FREQ.get(w.word, 0) <= COMMON_WORD_FREQ
+        ]
+
+    def regions_in(self, text: str) -> tuple[set[str], set[str]]:
+        """(covered regions named, uncovered places named) in the text."""
+        covered = {r.name for r in self.regions if any(a in text for a in r.aliases)}
+        uncovered = {p for p in self.uncovered_places if p in text}
+        return covered, uncovered
+
+    def strip_places(self, text: str) -> str:
+        """The text without the place names we route on, so they do not also score as words."""
+        for alias in self.place_aliases:
+            text = text.replace(alias, " ")
+        return text
+
+    @cached_property
+    def place_aliases(self) -> tuple[str, ...]:
+        names = {a for r in self.regions for a in r.aliases} | set(self.uncovered_places)
+        names |= {n + suffix for n in list(names) for suffix in ("市", "省", "区")}
+        return tuple(sorted(names, key=len, reverse=True))
+
+
+CN_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
+_CJK_OR_DIGIT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams inside each run of Chinese characters and digits, with Chinese
+    numerals read as digits so "前三名" meets "前3名"."""
+    out: list[str] = []
+    for run in _CJK_OR_DIGIT_RUN.findall(normalise(text).translate(CN_DIGITS)):
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _data_lines(path: Path) -> list[str]:
+    lines = path.read_text("utf-8").splitlines()
+    return [x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#")]
