@@ -19,7 +19,7 @@ app = typer.Typer(help="技能人才评价政策助手 skillbot", no_args_is_hel
 notices_app = typer.Typer(help="管理政策文件（知识库）")
 app.add_typer(notices_app, name="notices")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_CONSOLE_USER = 1
 

@@ -68,7 +68,7 @@ def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:
     """Say whose rule this is, and whether it binds the place the user asked about."""
     if not asked or p.region in asked:
         return f"【{p.region}的规定】"
-    asked_name = "、".join(sorted(asked))
+    asked_name = "、".join(sorted(_short_region(a) for a in asked))
     ancestors: set[str] = set()
     for name in asked:
         region = kb.lexicon.region_by_name.get(name)
@@ -163,6 +163,11 @@ class PolicyQA:
         await ctx.session.execute(stmt)
         text = "感谢您的反馈！" if vote > 0 else "感谢反馈，我们会据此补充和改进知识库。"
         return common.notice("qa_feedback", text, qa_id=qa_id, vote=vote)
+
+
+def _short_region(name: str) -> str:
+    """ "江苏省南京市" reads as "南京市" once the province is obvious."""
+    return name.rsplit("省", 1)[-1] or name
 
 
 def _label(p: Passage) -> str:

@@ -120,7 +120,7 @@ class Retriever:
         self.words = FieldIndex(word_docs)
         self.bigrams = FieldIndex([bigrams(self._indexed_text(p)) for p in self.passages])
         self.word_sets = [frozenset(d) for d in word_docs]
-        self.norm_texts = [normalise(self._indexed_text(p)) for p in self.passages]
+        self.norm_texts = [normalise(self._indexed_text(p)).translate(CN_DIGITS) for p in self.passages]
         self.region_of = np.array([0] * len(self.passages))
         self._regions = sorted({p.region for p in self.passages})
         self._region_ids = {r: i for i, r in enumerate(self._regions)}
@@ -300,6 +300,6 @@ class Retriever:
             total += idf
             options = [word, *self.lexicon.synonyms.get(word, ())]
             options += [fixed for typed, fixed in corrections.items() if typed in word or word in typed]
-            if any(o in present or (len(o) > 1 and o in text) for o in options):
+            if any(o in present or (len(o) > 1 and normalise(o).translate(CN_DIGITS) in text) for o in options):
                 got += idf
         return got / total if total else 0.0
