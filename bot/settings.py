@@ -19,10 +19,6 @@ class Settings(BaseSettings):
     # Comma-separated Telegram user ids allowed to run admin actions from chat.
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"
-    # Certificate lookups allowed per user in the sliding window, and overall.
-    cert_lookups_per_user: int = 10
-    cert_lookups_window_s: int = 600
-    cert_lookups_global_per_minute: int = 600
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -69,13 +69,7 @@ def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:
     if not asked or p.region in asked:
         return f"【{p.region}的规定】"
     asked_name = "、".join(sorted(_short_region(a) for a in asked))
-    ancestors: set[str] = set()
-    for name in asked:
-        region = kb.lexicon.region_by_name.get(name)
-        while region is not None and region.parent:
-            ancestors.add(region.parent)
-            region = kb.lexicon.region_by_name.get(region.parent)
-    if p.region in ancestors:
+    if any(p.region in kb.lexicon.ancestors(name) for name in asked):
         return f"【{p.region}的规定，同样适用于{asked_name}】"
     return f"【注意：这是{p.region}的规定，{asked_name}的做法可能不同，请以当地文件为准】"
 

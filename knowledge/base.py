@@ -43,12 +43,7 @@ class KnowledgeBase:
 
     def contacts_for(self, regions: set[str]) -> list[Contact]:
         """Contacts of the regions asked about and their parents; all of them if none was named."""
-        wanted = set(regions)
-        for name in regions:
-            region = self.lexicon.region_by_name.get(name)
-            while region is not None and region.parent:
-                wanted.add(region.parent)
-                region = self.lexicon.region_by_name.get(region.parent)
+        wanted = set(regions).union(*(self.lexicon.ancestors(name) for name in regions))
         return [c for c in self.contacts if not regions or c.region in wanted]
 
 

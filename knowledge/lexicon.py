@@ -80,6 +80,15 @@ class Lexicon:
     def region_by_name(self) -> dict[str, Region]:
         return {r.name: r for r in self.regions}
 
+    def ancestors(self, name: str) -> list[str]:
+        """The regions enclosing `name`, nearest first ("江苏省南京市" → 江苏省, 全国)."""
+        out = []
+        region = self.region_by_name.get(name)
+        while region is not None and region.parent:
+            out.append(region.parent)
+            region = self.region_by_name.get(region.parent)
+        return out
+
     def words(self, text: str) -> list[str]:
         """Search-mode jieba words of normalised text, stopwords and punctuation removed."""
         out = []

@@ -121,12 +121,12 @@ class Retriever:
         self.bigrams = FieldIndex([bigrams(self._indexed_text(p)) for p in self.passages])
         self.word_sets = [frozenset(d) for d in word_docs]
         self.norm_texts = [normalise(self._indexed_text(p)).translate(CN_DIGITS) for p in self.passages]
-        self.region_of = np.array([0] * len(self.passages))
         self._regions = sorted({p.region for p in self.passages})
         self._region_ids = {r: i for i, r in enumerate(self._regions)}
         self.region_of = np.array([self._region_ids[p.region] for p in self.passages], dtype=np.int32)
         self.doc_nos = sorted({p.doc_no for p in self.passages})
-        self._doc_of = np.array([self.doc_nos.index(p.doc_no) for p in self.passages], dtype=np.int32)
+        doc_ids = {d: i for i, d in enumerate(self.doc_nos)}
+        self._doc_of = np.array([doc_ids[p.doc_no] for p in self.passages], dtype=np.int32)
         self._year_of = np.array([int(p.date[:4]) if p.date[:4].isdigit() else 0 for p in self.passages])
         self._pinyin_vocab = self._build_pinyin_vocab()
         self._pieces = set(self.words.vocab) | set(self.bigrams.vocab)
@@ -196,22 +196,14 @@ class Retriever:
             for i, r in enumerate(self._regions):
                 if r == name:
                     factor = REGION_MATCH
-                elif r in self._ancestors(name):
+                elif r in self.lexicon.ancestors(name):
                     factor = REGION_PARENT
-                elif name in self._ancestors(r):
+                elif name in self.lexicon.ancestors(r):
                     factor = REGION_CHILD
                 else:
                     continue
                 factors[i] = max(factors[i], factor)
         return factors[self.region_of]
-
-    def _ancestors(self, name: str) -> list[str]:
-        out = []
-        region = self.lexicon.region_by_name.get(name)
-        while region is not None and region.parent:
-            out.append(region.parent)
-            region = self.lexicon.region_by_name.get(region.parent)
-        return out
 
     # --- search ---------------------------------------------------------------------
 
@@ -246,10 +238,11 @@ class Retriever:
         depth = max(k, RERANK_DEPTH)
         top = np.argpartition(-scores, depth)[:depth] if len(scores) > depth else np.arange(len(scores))
         candidates = []
+        options = self._coverage_options(words, corrections)
         for i in top:
             if scores[i] <= 0:
                 continue
-            coverage = self._coverage(words, corrections, int(i))
+            coverage = self._coverage(options, int(i))
             candidates.append(Hit(self.passages[i], float(scores[i]) * (COVERAGE_FLOOR + coverage), coverage))
         hits = sorted(candidates, key=lambda h: -h.score)[: max(k, 1)]
         result.hits = hits
@@ -289,17 +282,24 @@ class Retriever:
             reachable[end] = any(reachable[start] and word[start:end] in self._pieces for start in range(0, end - 1))
         return reachable[-1]
 
-    def _coverage(self, words: list[str], corrections: dict[str, str], doc: int) -> float:
-        """IDF-weighted share of the question's words the passage contains (a word counts
-        if it, a synonym, or its corrected spelling is there)."""
+    def _coverage_options(
+        self, words: list[str], corrections: dict[str, str]
+    ) -> list[tuple[float, list[tuple[str, str]]]]:
+        """Per question word of two characters or more: its IDF, and the spellings that count
+        as the word being there (itself, its synonyms, its corrected spelling), each as
+        (index term, digit-normalised text form)."""
+        out = []
+        for word in dict.fromkeys(w for w in words if len(w) > 1):
+            spellings = [word, *self.lexicon.synonyms.get(word, ())]
+            spellings += [fixed for typed, fixed in corrections.items() if typed in word or word in typed]
+            forms = [(s, normalise(s).translate(CN_DIGITS) if len(s) > 1 else "") for s in spellings]
+            out.append((self.words.term_idf(word), forms))
+        return out
+
+    def _coverage(self, options: list[tuple[float, list[tuple[str, str]]]], doc: int) -> float:
+        """IDF-weighted share of the question's words the passage contains."""
         present = self.word_sets[doc]
         text = self.norm_texts[doc]
-        total = got = 0.0
-        for word in dict.fromkeys(w for w in words if len(w) > 1):
-            idf = self.words.term_idf(word)
-            total += idf
-            options = [word, *self.lexicon.synonyms.get(word, ())]
-            options += [fixed for typed, fixed in corrections.items() if typed in word or word in typed]
-            if any(o in present or (len(o) > 1 and normalise(o).translate(CN_DIGITS) in text) for o in options):
-                got += idf
+        total = sum(idf for idf, _ in options)
+        got = sum(idf for idf, forms in options if any(t in present or (f and f in text) for t, f in forms))
         return got / total if total else 0.0
