@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,20 @@ def _settings() -> Settings:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
+
+
+def _read_text(path: Path) -> str:
+    """A user-supplied text file, or a clear error if it is missing or not UTF-8."""
+    if not path.is_file():
+        _fail(f"找不到文件 {path}")
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{path} 不是 UTF-8 文本文件，请先转换编码。")
+    raise AssertionError("unreachable")
+
+
+_DATE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -66,12 +81,7 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
         if script is None:
             await run_interactive(session, console)
             return
-        if str(script) == "-":
-            lines = sys.stdin.readlines()
-        elif not script.is_file():
-            _fail(f"找不到脚本文件 {script}")
-        else:
-            lines = script.read_text("utf-8").splitlines()
+        lines = sys.stdin.readlines() if str(script) == "-" else _read_text(script).splitlines()
         if json_out:
             await run_script(session, lines, sys.stdout)
         else:
@@ -113,9 +123,7 @@ def ask(
         _fail("-k 须在 1 到 50 之间。", 2)
     kb = asyncio.run(_knowledge(_settings()))
     if batch is not None:
-        if str(batch) != "-" and not batch.is_file():
-            _fail(f"找不到问题文件 {batch}")
-        lines = sys.stdin.readlines() if str(batch) == "-" else batch.read_text("utf-8").splitlines()
+        lines = sys.stdin.readlines() if str(batch) == "-" else _read_text(batch).splitlines()
         questions = [x.strip() for x in lines]
     else:
         questions = [question or ""]
@@ -140,7 +148,11 @@ def evaluate_cmd(
     """按评测集打分：top-1、top-3、MRR、拒答率。"""
     from knowledge.evaluation import evaluate, load_items
 
-    if not file.is_file():
+    try:
+        items = load_items(file) if file.is_file() else None
+    except (ValueError, KeyError, UnicodeDecodeError) as exc:
+        _fail(f"评测集 {file} 格式不对（每行应是含 q、kind 字段的 JSON）：{exc}")
+    if items is None:
         _fail(f"找不到评测集 {file}")
     kb = asyncio.run(_knowledge(_settings()))
 
@@ -148,7 +160,7 @@ def evaluate_cmd(
         result = kb.search(q, 5)
         return result.answered, [h.passage.text for h in result.hits]
 
-    report = evaluate(load_items(file), answer)
+    report = evaluate(items, answer)
     table = Table(title=f"评测：{file.name}")
     table.add_column("指标")
     table.add_column("数值", justify="right")
@@ -206,12 +218,9 @@ def notices_add(
     from knowledge.store import add_notice, seed_bundled
     from storage.db import Database
 
-    if not file.is_file():
-        _fail(f"找不到文件 {file}")
-    try:
-        raw = file.read_text("utf-8")
-    except UnicodeDecodeError:
-        _fail(f"{file} 不是 UTF-8 文本文件，请先转换编码。")
+    raw = _read_text(file)
+    if not _DATE.match(date.strip()) or (effective and not _DATE.match(effective.strip())):
+        _fail("日期格式应为 YYYY-MM-DD（或只写年份 YYYY）。", 2)
     first_line = next((x.strip(" #*") for x in raw.splitlines() if x.strip()), "")
     meta = NoticeMeta(
         doc_no=doc_no.strip(),

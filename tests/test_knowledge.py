@@ -221,3 +221,25 @@ def test_notices_add_makes_a_new_notice_searchable(cli_env):
         app, ["notices", "add", str(new), "--doc-no", "测〔2024〕5号", "--region", "江苏省", "--date", "2024-03-01"]
     )
     assert again.exit_code == 1 and "已在知识库中" in again.stderr
+
+
+def test_cli_bad_files_get_clear_messages(cli_env):
+    runner = CliRunner()
+    broken = cli_env / "broken.jsonl"
+    broken.write_text('{"q": "缺字段"\nnot json\n', "utf-8")
+    result = runner.invoke(app, ["eval", str(broken)])
+    assert result.exit_code == 1 and "格式不对" in result.stderr
+    binary = cli_env / "gbk.txt"
+    binary.write_bytes("南京市属企业找谁备案".encode("gbk"))
+    result = runner.invoke(app, ["ask", "--batch", str(binary), "--json"])
+    assert result.exit_code == 1 and "不是 UTF-8" in result.stderr
+    result = runner.invoke(
+        app, ["notices", "add", str(binary), "--doc-no", "测〔2024〕6号", "--region", "江苏省", "--date", "下周"]
+    )
+    assert result.exit_code == 1 and "不是 UTF-8" in result.stderr
+    utf8 = cli_env / "n.txt"
+    utf8.write_text("一、条款。内容。\n", "utf-8")
+    result = runner.invoke(
+        app, ["notices", "add", str(utf8), "--doc-no", "测〔2024〕6号", "--region", "江苏省", "--date", "下周"]
+    )
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
