@@ -72,7 +72,7 @@ def chat(
 
 
 async def _chat(settings: Settings, script: Path | None, json_out: bool, user: int) -> None:
-    from bot.console import ConsoleSession, run_interactive, run_script
+    from bot.console import ConsoleSession, json_lines, rich_lines, run_interactive, run_script
     from bot.engine import Engine
 
     engine = await Engine.start(settings)
@@ -82,13 +82,7 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
             await run_interactive(session, console)
             return
         lines = sys.stdin.readlines() if str(script) == "-" else _read_text(script).splitlines()
-        if json_out:
-            await run_script(session, lines, sys.stdout)
-        else:
-            from bot.console import _show
-
-            for line in lines:
-                _show(console, await session.send(text=line))
+        await run_script(session, lines, json_lines(sys.stdout) if json_out else rich_lines(console))
     finally:
         await engine.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -59,8 +59,8 @@ class ConsoleSession:
         return None
 
 
-async def run_script(session: ConsoleSession, lines: Iterable[str], out: TextIO) -> None:
-    """One input per line; `#btn N` presses button N of the last reply. One JSON object per reply."""
+async def run_script(session: ConsoleSession, lines: Iterable[str], emit: Callable[[list[Reply]], None]) -> None:
+    """One input per line; `#btn N` presses button N of the last reply."""
     for raw in lines:
         line = raw.rstrip("\n")
         match = BUTTON_LINE.match(line.strip())
@@ -70,14 +70,27 @@ async def run_script(session: ConsoleSession, lines: Iterable[str], out: TextIO)
                 replies = [Reply(text=f"没有第{match.group(1)}个按钮。", payload={"intent": "no_such_button"})]
         else:
             replies = await session.send(text=line)
+        emit(replies)
+
+
+def json_lines(out: TextIO) -> Callable[[list[Reply]], None]:
+    """One JSON object per reply, flushed so a pipe reader sees each as it comes."""
+
+    def emit(replies: list[Reply]) -> None:
         for reply in replies:
             out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
         out.flush()
 
+    return emit
+
+
+def rich_lines(console: Console) -> Callable[[list[Reply]], None]:
+    return lambda replies: show(console, replies)
+
 
 async def run_interactive(session: ConsoleSession, console: Console) -> None:
     console.print("[bold]技能人才评价政策助手[/] — 输入问题开始，输入数字选择按钮，Ctrl-D 或 /quit 退出。")
-    _show(console, await session.send(text="/start"))
+    show(console, await session.send(text="/start"))
     while True:
         try:
             line = Prompt.ask("[cyan]您[/]", console=console)
@@ -87,10 +100,10 @@ async def run_interactive(session: ConsoleSession, console: Console) -> None:
         if line.strip() in ("/quit", "/exit"):
             return
         replies = await session.press(int(line)) if line.strip().isdigit() else None
-        _show(console, replies if replies is not None else await session.send(text=line))
+        show(console, replies if replies is not None else await session.send(text=line))
 
 
-def _show(console: Console, replies: list[Reply]) -> None:
+def show(console: Console, replies: list[Reply]) -> None:
     for reply in replies:
         console.print(f"[green]助手[/] {to_rich(reply.text)}")
         for i, button in enumerate(reply.buttons, 1):

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.settings import Settings
 from handlers.capability import Capability, Unavailable
 from knowledge.base import KnowledgeBase
+from knowledge.eligibility import EligibilityRules
 from knowledge.store import load_passages, seed_bundled
 from storage.db import Database
 
@@ -24,18 +25,26 @@ class Services:
         async with db.transaction() as session:
             await seed_bundled(session)
             passages = await load_passages(session)
-        services = cls(settings=settings, knowledge=KnowledgeBase(passages))
+        return cls.build(settings, KnowledgeBase(passages))
+
+    @classmethod
+    def build(cls, settings: Settings, knowledge: KnowledgeBase, exports_dir: Path | None = None) -> Services:
+        """Raises SourceError if a rule or flow cites a clause the knowledge base lacks."""
+        services = cls(settings=settings, knowledge=knowledge, exports_dir=exports_dir or Path("var/exports"))
         services.capabilities = build_capabilities(services)
         return services
 
 
 def build_capabilities(services: Services) -> list[Capability]:
     """In free-text priority order; the Q&A capability is the fallback."""
+    from handlers.eligibility import Eligibility
     from handlers.qa import PolicyQA
 
+    passages = list(services.knowledge.passages.values())
+    rules = EligibilityRules.load()
     return [
         Unavailable("certificate", "ct", "证书查询"),
-        Unavailable("eligibility", "el", "参赛资格"),
+        Eligibility(rules, rules.validate(passages)),
         Unavailable("filing", "fl", "备案指引"),
         PolicyQA(services.knowledge),
     ]

@@ -13,16 +13,13 @@ from handlers.base import Button, Context, Reply
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, SearchResult
+from knowledge.sources import short_issuer
 from storage.models import Feedback, QaLog
 
 RELATED_MAX = 2
 # A related clause is offered only if it scores at least this share of the best one.
 RELATED_MIN_RATIO = 0.5
 _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
-
-
-def short_issuer(issuer: str) -> str:
-    return issuer.replace("人力资源和社会保障", "人社").replace("人力资源社会保障", "人社")
 
 
 def citation(p: Passage) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.services import Services, build_capabilities
+from bot.services import Services
 from bot.settings import Settings
 from handlers.base import Button, Context, Incoming, Reply
 from handlers.capability import Capability
@@ -135,8 +135,8 @@ async def make_engine(tmp_path: Path, kb: KnowledgeBase) -> AsyncIterator[Callab
         cfg = Settings(**settings)  # type: ignore[arg-type]
         db = Database(cfg.database_url)
         await db.migrate()
-        services = Services(settings=cfg, knowledge=kb, exports_dir=tmp_path / "exports")
-        services.capabilities = [*extra, *build_capabilities(services)]
+        services = Services.build(cfg, kb, exports_dir=tmp_path / "exports")
+        services.capabilities = [*extra, *services.capabilities]
         engine = Engine(db, services)
         engines.append(engine)
         return engine

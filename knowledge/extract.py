@@ -1,0 +1,253 @@
+"""Facts a candidate states in their own words: how long they paid into the pension and
+where, their 户籍, their group and school, the competition's region, a rank won.
+
+Text is read clause by clause (split at punctuation), because users pack several facts
+into one message ("我在苏州交了14个月社保，户口在河南") and each fact belongs to the
+clause that names it. Numbers are read after cn2an turns Chinese numerals into digits.
+
+A place value is a province code ("32"), "!32" (explicitly not that province), "local"
+(本地/本省: the competition's own region) or "nonlocal" (外地/外省).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import cn2an
+
+from knowledge.places import Places, shared_places
+
+_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]+|\s{2,}")
+
+PENSION_WORDS = re.compile(r"社保|养老保险|养老|参保|缴费|五险")
+HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家")
+SCHOOL_WORDS = re.compile(
+    r"学籍|院校|学校|技校|技师学院|技工|职校|职业学院|职业技术学院|高职|中职|职专|大学|学院|大专|本科|高校"
+)
+COMPETITION_WORDS = re.compile(r"比赛|竞赛|大赛|技能赛|赛项|参赛|报名")
+WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工")
+REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
+
+STUDENT_GROUP = re.compile(r"学生组|(?<!不是)(?:我是|作为|还是)?(?:在校)?学生|在校|在读|读书|上学|毕业班|实习生")
+WORKER_GROUP = re.compile(r"职工组|(?<!不是)职工|在职|员工|工人|上班族|企业组")
+EXPLICIT_GROUP = re.compile(r"(学生|职工|企业|教师)组")
+
+_LOCAL = re.compile(r"本地|本省|本市|当地|省内|我省")
+_NONLOCAL = re.compile(r"外地|外省|省外|异地|外市")
+_NEGATION = re.compile(r"不是|没有|没|不在|非")
+
+_YEARS_MONTHS = re.compile(
+    r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*年\s*(半)?\s*(多)?\s*(?:零)?\s*(?:(\d{1,2})\s*个\s*(?:多)?\s*月)?"
+)
+_MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*个\s*(多)?\s*月")
+_HALF_YEAR = re.compile(r"半年")
+_LESS_THAN = re.compile(r"不到|不满|没满|未满|不足|还差|快|将近|接近")
+_NO_PENSION = re.compile(
+    r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
+)
+
+_RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
+_PRIZE_RANK = {"冠军": 1, "金牌": 1, "1等奖": 1, "亚军": 2, "银牌": 2, "2等奖": 2, "季军": 3, "铜牌": 3, "3等奖": 3}
+
+# National level names; 1 is the highest (一级/高级技师), 5 the lowest (五级/初级工).
+LEVEL_NAMES = {1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工", 5: "五级/初级工"}
+_LEVEL_WORDS = [("高级技师", 1), ("技师", 2), ("高级工", 3), ("中级工", 4), ("初级工", 5)]
+_LEVEL_DIGIT = re.compile(r"(?<!\d)([1-5])\s*级(?!技师)")
+
+_SCHOOL_TYPES = [
+    (re.compile(r"技工|技校|技师学院"), "技工院校"),
+    (re.compile(r"职业|职校|高职|中职|职专"), "职业院校"),
+    (re.compile(r"大学|学院|大专|本科|高校|高等"), "高等院校"),
+    (re.compile(r"高中|初中|中学|小学"), "其他学校"),
+]
+
+
+@dataclass
+class Extracted:
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, key: str, value: Any) -> None:
+        self.facts.setdefault(key, value)
+
+
+def digits(text: str) -> str:
+    """Chinese numerals as digits (十三个月 → 13个月, 一年半 → 1年半)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return str(cn2an.transform(text, "cn2an"))
+        except Exception:  # cn2an refuses some odd strings; the original is still readable
+            return text
+
+
+def clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE_SPLIT.split(text) if c.strip()]
+
+
+def duration_months(clause: str) -> tuple[int, bool, str] | None:
+    """(months, exact, as said) of the first duration in a clause; exact is False for
+    "一年多", "不到一年" and the like."""
+    num = digits(clause)
+    less = bool(_LESS_THAN.search(clause))
+    m = _YEARS_MONTHS.search(num)
+    if m and float(m.group(1)) < 60:
+        months = round(float(m.group(1)) * 12) + (6 if m.group(2) else 0) + int(m.group(4) or 0)
+        said = ("不满" if less else "") + m.group(0).strip()
+        exact = not (m.group(3) or less)
+        return (max(months - 1, 0) if less else months), exact, said
+    m = _MONTHS.search(num)
+    if m:
+        months = int(m.group(1))
+        exact = not (m.group(2) or less)
+        return (max(months - 1, 0) if less else months), exact, ("不满" if less else "") + m.group(0).strip()
+    if _HALF_YEAR.search(clause):
+        return (5 if less else 6), not less, "半年"
+    return None
+
+
+def place_value(clause: str, places: Places) -> str | None:
+    """Which province a clause puts something in, in the encoding described above."""
+    found = places.mentions(clause)
+    if found:
+        code = found[0].province.code
+        before = clause[: found[0].start]
+        negated = bool(_NEGATION.search(before[-4:])) or bool(re.search(r"不是|不在", clause[found[0].start :]))
+        return f"!{code}" if negated else code
+    if _NONLOCAL.search(clause):
+        return "nonlocal"
+    if _LOCAL.search(clause):
+        return "local"
+    return None
+
+
+def level_in(clause: str) -> int | None:
+    clause = clause.replace("技师学院", "")
+    for word, level in _LEVEL_WORDS:
+        if word in clause:
+            return level
+    m = _LEVEL_DIGIT.search(digits(clause))
+    return int(m.group(1)) if m else None
+
+
+def school_type(clause: str) -> str | None:
+    for pattern, kind in _SCHOOL_TYPES:
+        if pattern.search(clause):
+            return kind
+    return None
+
+
+def extract(text: str, places: Places | None = None) -> dict[str, Any]:
+    """Every fact the text states; a key is absent when the text does not say."""
+    places = places or shared_places()
+    out = Extracted()
+    parts = clauses(text)
+    work = [c for c in parts if WORK_WORDS.search(c)]
+    work_place = next((v for c in work if (v := place_value(c, places)) is not None), None)
+    for clause in parts:
+        _read_clause(clause, places, out, work_place)
+    if "pension_place" in out.facts and "pension_months" not in out.facts and re.search(r"一直|都在|连续", text):
+        # "在南京上班两年了，社保一直交着": the pension runs as long as the job.
+        found = next((d for c in work if (d := duration_months(c)) is not None), None)
+        if found is not None:
+            out.set("pension_months", found[0])
+            out.set("pension_exact", found[1])
+            out.set("pension_said", found[2])
+    _read_group(text, out)
+    _read_rank(text, out)
+    return out.facts
+
+
+def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | None) -> None:
+    if _NO_PENSION.search(clause):
+        out.set("pension_months", 0)
+        out.set("pension_exact", True)
+        out.set("pension_said", "没有缴纳")
+    elif PENSION_WORDS.search(clause):
+        found = duration_months(clause)
+        if found is not None:
+            months, exact, said = found
+            out.set("pension_months", months)
+            out.set("pension_exact", exact)
+            out.set("pension_said", said)
+        where = place_value(clause, places) or work_place
+        if where is not None:
+            out.set("pension_place", where)
+    if HUKOU_WORDS.search(clause) or re.search(r"[\u4e00-\u9fff]{2,3}人$", clause):
+        where = _hukou_place(clause, places)
+        if where is not None:
+            out.set("hukou", where)
+    if SCHOOL_WORDS.search(clause) and not COMPETITION_WORDS.search(clause):
+        if re.search(r"没有学籍|没学籍|无学籍", clause):
+            out.set("school_type", "无学籍")
+        else:
+            kind = school_type(clause)
+            if kind is not None:
+                out.set("school_type", kind)
+            where = place_value(clause, places)
+            if where is not None:
+                out.set("school_place", where)
+    if COMPETITION_WORDS.search(clause) and not (PENSION_WORDS.search(clause) or HUKOU_WORDS.search(clause)):
+        _read_competition(clause, places, out)
+    if REQUIREMENT_WORDS.search(clause):
+        _read_requirement(clause, out)
+    elif re.search(r"工作|干了|从业|工龄", clause) and not PENSION_WORDS.search(clause):
+        found = duration_months(clause)
+        if found is not None:
+            out.set("work_years", found[0] // 12)
+    if re.search(r"(我|本人)(?:是|有|已经是|拿了|考了|取得了?)", clause) and not REQUIREMENT_WORDS.search(clause):
+        level = level_in(clause)
+        if level is not None and not re.search(r"评|认定|晋升", clause):
+            out.set("level", level)
+
+
+def _hukou_place(clause: str, places: Places) -> str | None:
+    if "全国" in clause:
+        return None
+    return place_value(clause, places)
+
+
+def _read_competition(clause: str, places: Places, out: Extracted) -> None:
+    if "全国" in clause or "国赛" in clause:
+        out.set("competition_place", "national")
+        return
+    found = places.mentions(clause)
+    if found:
+        out.set("competition_place", found[0].province.code)
+        out.set("competition_city", found[0].word)
+
+
+def _read_requirement(clause: str, out: Extracted) -> None:
+    level = level_in(clause)
+    if level is not None:
+        out.set("level_required", level)
+    if re.search(r"工作|从业|工龄|年限|经验", clause):
+        found = duration_months(clause)
+        if found is not None:
+            out.set("work_years_required", found[0] // 12)
+
+
+def _read_group(text: str, out: Extracted) -> None:
+    explicit = EXPLICIT_GROUP.search(text)
+    if explicit:
+        out.set("group", "student" if explicit.group(1) == "学生" else "worker")
+    elif STUDENT_GROUP.search(text):
+        out.set("group", "student")
+    elif WORKER_GROUP.search(text):
+        out.set("group", "worker")
+
+
+def _read_rank(text: str, out: Extracted) -> None:
+    num = digits(text)
+    m = _RANK.search(num)
+    if m:
+        out.set("rank", int(m.group(1)))
+        out.set("rank_is_top_n", num[m.start()] == "前")
+        return
+    for word, rank in _PRIZE_RANK.items():
+        if word in num:
+            out.set("rank", rank)
+            out.set("rank_is_top_n", False)
+            return

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.eligibility import EligibilityRules, decide
+from knowledge.extract import extract
+from knowledge.sources import SourceError, SourceRef, resolve
+from tests.conftest import bundled_passages, msg
+
+RULES = EligibilityRules.load()
+JIANGSU = RULES.ruleset_for("32")
+
+
+def verdict_for(text: str):  # type: ignore[no-untyped-def]
+    assert JIANGSU is not None
+    return decide(JIANGSU, extract(text))
+
+
+def test_every_cited_clause_exists() -> None:
+    resolved = RULES.validate(bundled_passages())
+    assert {ref.doc for ref in resolved} >= {"苏人社办函〔2022〕54号", "黄改委发〔2020〕4号", "人社厅发〔2020〕104号"}
+
+
+def test_a_missing_clause_or_quote_fails_loudly() -> None:
+    with pytest.raises(SourceError, match="条款不存在"):
+        resolve(SourceRef("苏人社办函〔2022〕54号", "九、不存在的条款"), bundled_passages(), "test")
+    with pytest.raises(SourceError, match="没有这句原文"):
+        resolve(SourceRef("苏人社办函〔2022〕54号", "一、规范资格审核", "参加外省养老保险"), bundled_passages(), "test")
+
+
+@pytest.mark.parametrize(
+    ("text", "eligible"),
+    [
+        ("在南京交了11个月社保，户口河南，职工组", False),
+        ("在南京交了12个月社保，户口河南，职工组", True),
+        ("在南京交了13个月社保，户口河南，职工组", True),
+        ("在南京交了1年社保，户口河南，职工组", True),
+        ("在南京交了一年半社保，户口河南，职工组", True),
+        ("在南京交了十一个月社保，户口河南，职工组", False),
+        ("在南京交了十二个月社保，户口河南，职工组", True),
+        ("在南京交社保不到一年，户口河南，职工组", False),
+        ("在南京交社保一年多，户口河南，职工组", True),
+    ],
+)
+def test_pension_boundary_one_year_includes_twelve_months(text: str, eligible: bool) -> None:
+    assert verdict_for(text).eligible is eligible
+
+
+def test_short_of_a_year_says_how_many_months_are_missing() -> None:
+    verdict = verdict_for("在苏州交了9个月社保，户口在安徽，职工组")
+    assert verdict.eligible is False
+    assert any("再缴纳3个月后满一年" in a for a in verdict.advice)
+
+
+def test_pension_paid_in_another_province_does_not_count() -> None:
+    verdict = verdict_for("社保在浙江交了3年，户口在河南，职工组")
+    assert verdict.eligible is False
+    assert "浙江" in verdict.reasons["pension"]
+
+
+def test_jiangsu_hukou_alone_qualifies() -> None:
+    verdict = verdict_for("我是江苏户口，没交过社保")
+    assert verdict.eligible is True and verdict.met == ["hukou"]
+
+
+def test_student_with_jiangsu_school_qualifies_but_worker_group_cannot_use_school() -> None:
+    assert verdict_for("我是南京技师学院的学生，户口安徽，没交过社保，报学生组").eligible is True
+    worker = verdict_for("我在南京技师学院读过书，户口安徽，没交过社保，报职工组")
+    assert worker.eligible is False and "学生组" in worker.reasons["school"]
+
+
+def test_student_at_school_outside_jiangsu_is_not_eligible() -> None:
+    verdict = verdict_for("学生组，在杭州的职业技术学院读书，户口浙江，没交过社保")
+    assert verdict.eligible is False
+
+
+def test_unknown_facts_are_listed_in_question_order() -> None:
+    verdict = verdict_for("我想报名焊工比赛")
+    assert verdict.eligible is None
+    assert verdict.missing == ["group", "pension", "hukou", "school"]
+
+
+def test_months_without_a_place_ask_where_they_were_paid() -> None:
+    verdict = verdict_for("交了14个月社保，户口河南，职工组")
+    assert verdict.eligible is None and verdict.missing == ["pension_place"]
+
+
+def test_competition_requirement_is_checked_only_when_given() -> None:
+    assert verdict_for("江苏户口，想参加焊工比赛").eligible is True
+    needs_level = verdict_for("江苏户口，比赛要求三级以上")
+    assert needs_level.eligible is None and needs_level.missing == ["level"]
+    assert verdict_for("江苏户口，比赛要求三级以上，我是四级").eligible is False
+    assert verdict_for("江苏户口，比赛要求三级以上，我是二级技师").eligible is True
+
+
+EXTRACTION_CASES = [
+    (
+        "我在苏州交了14个月社保，户口在河南，能报名职工组的焊工比赛吗",
+        {"pension_months": 14, "pension_place": "32", "hukou": "41", "group": "worker"},
+    ),
+    ("社保交了一年半", {"pension_months": 18}),
+    ("交了十三个月的养老保险", {"pension_months": 13}),
+    ("养老保险缴了2年", {"pension_months": 24}),
+    ("在无锡交了两年零两个月社保", {"pension_months": 26, "pension_place": "32"}),
+    ("社保交了半年", {"pension_months": 6}),
+    ("在常州交社保快一年了", {"pension_months": 11, "pension_exact": False}),
+    ("参保十二个月", {"pension_months": 12}),
+    ("社保交了三年半了", {"pension_months": 42}),
+    ("在南京上班两年了，社保一直交着", {"pension_months": 24, "pension_place": "32"}),
+    ("没交过社保", {"pension_months": 0}),
+    ("社保在浙江交了3年", {"pension_place": "33", "pension_months": 36}),
+    ("户口在河南", {"hukou": "41"}),
+    ("江苏户口", {"hukou": "32"}),
+    ("我是安徽人", {"hukou": "34"}),
+    ("户籍是徐州的", {"hukou": "32"}),
+    ("户口不在江苏", {"hukou": "!32"}),
+    ("本地户口", {"hukou": "local"}),
+    ("外地户口", {"hukou": "nonlocal"}),
+    ("老家四川的", {"hukou": "51"}),
+    ("我是学生", {"group": "student"}),
+    ("报学生组", {"group": "student"}),
+    ("职工组的电工比赛", {"group": "worker"}),
+    ("我是在职员工", {"group": "worker"}),
+    ("我在南京技师学院读书", {"school_type": "技工院校", "school_place": "32", "group": "student"}),
+    ("苏州职业技术学院的学生", {"school_type": "职业院校", "school_place": "32"}),
+    ("在南京大学读本科", {"school_type": "高等院校", "school_place": "32"}),
+    ("在杭州读技校", {"school_type": "技工院校", "school_place": "33"}),
+    ("青岛举办的焊工比赛", {"competition_place": "37"}),
+    ("全国技能大赛", {"competition_place": "national"}),
+    ("我得了第二名", {"rank": 2}),
+    ("拿了三等奖", {"rank": 3}),
+    ("比赛要求三级以上", {"level_required": 3}),
+    ("比赛要求工作满5年以上", {"work_years_required": 5}),
+    ("我是高级工", {"level": 3}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EXTRACTION_CASES)
+def test_free_text_extraction(text: str, expected: dict[str, object]) -> None:
+    facts = extract(text)
+    assert {k: facts.get(k) for k in expected} == expected
+
+
+# -- dialogue through the engine --------------------------------------------------------
+
+
+async def test_the_issue_example_is_decided_in_one_reply(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("我在苏州交了14个月社保，户口在河南，能报名职工组的焊工比赛吗"))
+    p = reply.payload
+    assert p["intent"] == "eligibility" and p["eligible"] is True
+    assert p["met"] == ["pension"] and p["missing"] == []
+    assert "苏人社办函〔2022〕54号 一、规范资格审核" in p["basis"]
+    assert "来源：苏人社办函〔2022〕54号 一、规范资格审核" in reply.text
+    assert "异地选手" in reply.text and "不得收取" in reply.text  # hukou outside Jiangsu
+
+
+async def test_guided_check_asks_one_question_at_a_time(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [q1] = await engine.handle(msg("/eligibility"))
+    assert q1.payload["asking"] == "group"
+    [q2] = await engine.handle(msg(button=q1.buttons[0].payload))  # 职工组
+    assert q2.payload["asking"] == "pension"
+    [q3] = await engine.handle(msg("11个月"))
+    assert q3.payload["asking"] == "hukou" and q3.payload["unmet"] == ["pension", "school"]
+    [verdict] = await engine.handle(msg("河南"))
+    assert verdict.payload["eligible"] is False
+    assert "再缴纳1个月后满一年" in verdict.text
+    assert set(verdict.payload["unmet"]) == {"pension", "hukou", "school"}
+
+
+async def test_back_forgets_the_last_answer_and_cancel_ends(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [q1] = await engine.handle(msg("/eligibility"))
+    [q2] = await engine.handle(msg(button=q1.buttons[1].payload))  # 学生组
+    back = next(b for b in q2.buttons if b.label == "上一步")
+    [again] = await engine.handle(msg(button=back.payload))
+    assert again.payload["asking"] == "group" and "组别" not in again.text
+    [stale] = await engine.handle(msg(button=q2.buttons[0].payload))
+    assert stale.payload["intent"] == "stale_button"
+    cancel = next(b for b in again.buttons if b.label == "取消")
+    [done] = await engine.handle(msg(button=cancel.payload))
+    assert done.payload["cancelled"] is True
+    [after] = await engine.handle(msg("/eligibility"))
+    assert after.payload["asking"] == "group" and "继续" not in after.text
+
+
+async def test_text_that_answers_nothing_reprompts_without_changing_state(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    await engine.handle(msg("/eligibility"))
+    [reprompt] = await engine.handle(msg("嗯嗯好的呢"))
+    assert reprompt.payload["asking"] == "group" and "没看懂" in reprompt.text
+
+
+async def test_resumes_after_restart(make_engine) -> None:  # type: ignore[no-untyped-def]
+    first = await make_engine()
+    [q1] = await first.handle(msg("/eligibility"))
+    await first.handle(msg(button=q1.buttons[0].payload))
+    await first.close()
+    second = await make_engine()
+    [resumed] = await second.handle(msg("/eligibility"))
+    assert "继续" in resumed.text and resumed.payload["asking"] == "pension"
+    [verdict] = await second.handle(msg("在南京交了两年"))
+    assert verdict.payload["eligible"] is True
+
+
+async def test_a_later_contradicting_answer_wins_and_is_named(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [first] = await engine.handle(msg("我在南京交了14个月社保，户口河南，报职工组比赛"))
+    assert first.payload["eligible"] is True
+    [second] = await engine.handle(msg("不对，社保只交了8个月"))
+    assert second.payload["eligible"] is False
+    assert "以您最新的说法为准" in second.text and "14个月" in second.text and "8个月" in second.text
+
+
+async def test_winning_rules_answer_with_region_and_limits(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("我得了第二名能直接评技师吗"))
+    p = reply.payload
+    assert p["topic"] == "competition_result" and p["rank"] == 2
+    huangshi = next(r for r in p["rules"] if r["region"] == "湖北省黄石市")
+    assert huangshi["applies"] is True
+    assert "黄改委发〔2020〕4号" in reply.text and "不会因为名次自动评为技师" in reply.text
+    [fifth] = await engine.handle(msg("我在黄石的比赛得了第5名，能直接认定等级吗"))
+    rules = fifth.payload["rules"]
+    assert {r["region"] for r in rules} == {"湖北省黄石市", "全国"}
+    assert next(r for r in rules if r["region"] == "湖北省黄石市")["applies"] is False
+
+
+async def test_region_without_conditions_never_invents_them(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("青岛举办的焊工比赛我能报名吗"))
+    assert reply.payload["eligible"] is None and reply.payload["basis"] == []
+    assert "江苏" in reply.text and "以主办方发布的竞赛通知为准" in reply.text
