@@ -9,6 +9,7 @@ from bot.settings import Settings
 from handlers.capability import Capability, Unavailable
 from knowledge.base import KnowledgeBase
 from knowledge.eligibility import EligibilityRules
+from knowledge.flows import FlowBook
 from knowledge.store import load_passages, seed_bundled
 from storage.db import Database
 
@@ -38,13 +39,15 @@ class Services:
 def build_capabilities(services: Services) -> list[Capability]:
     """In free-text priority order; the Q&A capability is the fallback."""
     from handlers.eligibility import Eligibility
+    from handlers.filing import Filing
     from handlers.qa import PolicyQA
 
     passages = list(services.knowledge.passages.values())
     rules = EligibilityRules.load()
+    flows = FlowBook.load()
     return [
         Unavailable("certificate", "ct", "证书查询"),
         Eligibility(rules, rules.validate(passages)),
-        Unavailable("filing", "fl", "备案指引"),
+        Filing(flows, flows.validate(passages)),
         PolicyQA(services.knowledge),
     ]

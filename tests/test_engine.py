@@ -32,7 +32,7 @@ async def test_free_text_goes_to_qa_and_commands_route(make_engine):
 
 async def test_unbuilt_capabilities_say_so(make_engine):
     engine = await make_engine()
-    for command, intent in (("/cert", "certificate"), ("/filing", "filing")):
+    for command, intent in (("/cert", "certificate"),):
         [reply] = await engine.handle(msg(command))
         assert reply.payload == {"intent": intent, "available": False}
         assert "建设中" in reply.text

@@ -1,0 +1,462 @@
+"""Filing checklists: walk HR staff through a 备案 flow one step per message, then hand
+them a checklist (done / missing / next / contact, each line with its source)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from handlers.base import Button, Context, Document, Reply
+from knowledge.flows import Flow, FlowBook, Line, Step, checklist, parse_percent, step_lines
+from knowledge.retrieval import Passage
+from knowledge.sources import SourceRef, source_line
+
+# "We want to file": an organisation speaking for itself, plus what it wants to do.
+_OWN_ORG = re.compile(r"我们|我单位|我公司|我司|我校|我院|本单位|本企业|本公司|本校|咱们|我们单位|我们学校|我厂")
+_FILING_GOAL = re.compile(r"备案|报备|办赛|自主评价|认定机构|评价机构|等级认定|评价规范")
+_YES = re.compile(r"^(是|有|对|具备|符合|已|已经|可以|能|嗯|yes|y)")
+_NO = re.compile(r"^(否|不|没|无|未|还没|尚未|no|n)")
+_PERCENT_SIGN = re.compile(r"\d+(?:\.\d+)?\s*[%％]")
+_NEXT_WORDS = re.compile(r"^(下一步|继续|好|好的|知道了|明白|ok|收到)")
+_DONE_WORDS = re.compile(r"^(完成|好了|选好了|就这些)")
+_ALL_WORDS = re.compile(r"都有|全部|都准备好|全都")
+
+STATUS_TITLES = (
+    ("done", "✅ 已具备"),
+    ("missing", "❌ 还缺少 / 待补充"),
+    ("todo", "➡️ 要做的事"),
+    ("info", "📝 您的情况"),
+    ("closed", "⛔ 不能办理"),
+    ("contact", "☎️ 联系方式"),
+)
+
+
+class Filing:
+    name = "filing"
+    prefix = "fl"
+    title = "备案指引"
+
+    def __init__(self, book: FlowBook, sources: dict[SourceRef, Passage]) -> None:
+        self.book = book
+        self.sources = sources
+
+    # -- routing -----------------------------------------------------------------------
+    def claims(self, text: str) -> bool:
+        return bool(_OWN_ORG.search(text) and _FILING_GOAL.search(text))
+
+    async def start(self, ctx: Context, args: str) -> list[Reply]:
+        if args == "export":
+            return self._export(ctx)
+        session = self._session(ctx)
+        if args:
+            return self._enter_from_text(ctx, args)
+        if session is not None and not session.get("done"):
+            return self._offer_resume(ctx, session)
+        return self._menu(ctx)
+
+    async def on_free_text(self, ctx: Context) -> list[Reply]:
+        return self._enter_from_text(ctx, ctx.text)
+
+    async def on_text(self, ctx: Context) -> list[Reply] | None:
+        session = self._session(ctx)
+        if session is None or session.get("done"):
+            ctx.state.pop("active", None)
+            return None
+        _, step = self._current(session)
+        answer = _typed_answer(step, ctx.text, session)
+        if answer is None:
+            return self._show(ctx, session, note=_reprompt(step), replace=False)
+        if isinstance(answer, str) and answer.startswith("bad:"):
+            return self._show(ctx, session, note=answer[4:], replace=False)
+        return self._answer(ctx, session, answer)
+
+    async def on_button(self, ctx: Context, data: str) -> list[Reply]:
+        token, _, rest = data.partition(":")
+        action, _, arg = rest.partition(":")
+        if not ctx.token_is_current(token):
+            return _stale()
+        if action == "s" and arg in self.book.flows:
+            return self._begin(ctx, self.book.flows[arg], {})
+        if action == "m":
+            return self._menu(ctx)
+        if action == "e":
+            return self._export(ctx)
+        session = self._session(ctx)
+        if session is None:
+            return _stale()
+        if action == "r" and not session.get("done"):
+            ctx.state["active"] = {"kind": self.name}
+            return self._show(ctx, session, note="接着上次继续。")
+        if action == "z":
+            return self._begin(ctx, self.book.flows[session["flow"]], {})
+        if session.get("done"):
+            return _stale()
+        return self._step_button(ctx, session, action, arg)
+
+    def _step_button(self, ctx: Context, session: dict[str, Any], action: str, arg: str) -> list[Reply]:
+        _, step = self._current(session)
+        if action == "b":
+            return self._back(ctx, session)
+        if action == "x":
+            ctx.state.pop(self.name, None)
+            ctx.state.pop("active", None)
+            ctx.next_token()
+            return [
+                Reply("已取消备案指引。需要时发送 /filing 重新开始。", payload={"intent": self.name, "cancelled": True})
+            ]
+        if action == "k" and step.skippable:
+            return self._answer(ctx, session, "skip")
+        if action == "o" and step.kind == "choice" and arg.isdigit() and int(arg) < len(step.options):
+            return self._answer(ctx, session, step.options[int(arg)].value)
+        if action in ("y", "n") and step.kind == "check":
+            return self._answer(ctx, session, "yes" if action == "y" else "no")
+        if action == "t" and step.kind == "checklist" and arg.isdigit() and int(arg) < len(step.items):
+            ticks = set(session["ticks"].get(step.id, []))
+            ticks ^= {int(arg)}
+            session["ticks"][step.id] = sorted(ticks)
+            return self._show(ctx, session)
+        if action == "d" and step.kind == "checklist":
+            return self._answer(ctx, session, session["ticks"].get(step.id, []))
+        if action == "nx" and step.kind == "info":
+            return self._answer(ctx, session, "seen")
+        return _stale()
+
+    # -- state -------------------------------------------------------------------------
+    def _session(self, ctx: Context) -> dict[str, Any] | None:
+        session = ctx.state.get(self.name)
+        if isinstance(session, dict) and session.get("flow") in self.book.flows:
+            return session
+        return None
+
+    def _current(self, session: dict[str, Any]) -> tuple[Flow, Step]:
+        flow = self.book.flows[session["flow"]]
+        return flow, flow.step(session["step"])
+
+    def _begin(self, ctx: Context, flow: Flow, prefill: dict[str, Any], notes: list[str] | None = None) -> list[Reply]:
+        session: dict[str, Any] = {"flow": flow.id, "step": flow.start, "history": [], "answers": {}, "ticks": {}}
+        ctx.state[self.name] = session
+        ctx.state["active"] = {"kind": self.name}
+        notes = list(notes or [])
+        for step_id, answer in prefill.items():
+            if session["step"] != step_id:
+                break
+            replies = self._answer(ctx, session, answer, show=False)
+            if replies:  # the prefilled answers already reach the end
+                return replies
+        return self._show(ctx, session, note="\n".join(notes))
+
+    def _answer(self, ctx: Context, session: dict[str, Any], answer: Any, show: bool = True) -> list[Reply]:
+        flow, step = self._current(session)
+        session["answers"][step.id] = answer
+        session["history"].append(step.id)
+        # Say right away what the answer means (the same lines the checklist will hold).
+        said = [
+            line.text
+            for line in step_lines(step, answer, session["answers"])
+            if step.kind in ("choice", "check", "percent") and line.status in ("todo", "missing")
+        ]
+        next_id = flow.next_of(step, answer, session["answers"])
+        while next_id is not None and flow.step(next_id).kind == "decide":
+            decide = flow.step(next_id)
+            session["history"].append(decide.id)
+            said += [line.text for line in step_lines(decide, None, session["answers"])]
+            next_id = flow.next_of(decide, None, session["answers"])
+        if next_id is None or flow.step(next_id).kind == "end":
+            return self._finish(ctx, session)
+        session["step"] = next_id
+        if not show:
+            return []
+        return self._show(ctx, session, note="\n".join(f"👉 {text}" for text in said), replace=True)
+
+    def _back(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
+        flow = self.book.flows[session["flow"]]
+        while session["history"]:
+            step_id = session["history"].pop()
+            session["answers"].pop(step_id, None)
+            if flow.step(step_id).kind != "decide":
+                session["step"] = step_id
+                return self._show(ctx, session, note="好的，回到上一步。", replace=True)
+        return self._show(ctx, session, note="已经是第一步了。")
+
+    # -- entry from free text ----------------------------------------------------------
+    def _enter_from_text(self, ctx: Context, text: str) -> list[Reply]:
+        flow = self._pick_flow(text)
+        if flow is None:
+            return self._menu(ctx, note="请先选择要办理的备案事项：")
+        prefill, notes = _prefill(flow, text)
+        return self._begin(ctx, flow, prefill, notes)
+
+    def _pick_flow(self, text: str) -> Flow | None:
+        scored = sorted(
+            ((sum(len(t) for t in f.triggers if t in text), f.id) for f in self.book.flows.values()), reverse=True
+        )
+        if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+            return None
+        return self.book.flows[scored[0][1]]
+
+    # -- replies -----------------------------------------------------------------------
+    def _menu(self, ctx: Context, note: str = "") -> list[Reply]:
+        token = ctx.next_token()
+        lines = [note or "请选择要办理的备案事项（每一步都注明文件依据，可随时返回上一步或取消）："]
+        lines += [f"· **{f.title}**：{f.summary}" for f in self.book.flows.values()]
+        buttons = [Button(f.title, f"fl:{token}:s:{f.id}") for f in self.book.flows.values()]
+        return [Reply("\n".join(lines), buttons, {"intent": self.name, "flow": None, "step": "menu"})]
+
+    def _offer_resume(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
+        flow, step = self._current(session)
+        done, total = _progress(flow, session)
+        token = ctx.next_token()
+        text = f"您上次的「{flow.title}」进行到第{done}/{total}步。要接着办吗？"
+        buttons = [
+            Button("继续", f"fl:{token}:r"),
+            Button("重新开始", f"fl:{token}:z"),
+            Button("选择其他事项", f"fl:{token}:m"),
+        ]
+        payload = {"intent": self.name, "flow": flow.id, "step": step.id, "progress": f"{done}/{total}", "resume": True}
+        return [Reply(text, buttons, payload)]
+
+    def _show(self, ctx: Context, session: dict[str, Any], note: str = "", replace: bool = False) -> list[Reply]:
+        flow, step = self._current(session)
+        ctx.state["active"] = {"kind": self.name}
+        done, total = _progress(flow, session)
+        token = ctx.next_token()
+        lines = [note] if note else []
+        lines.append(f"**{flow.title}**　第{done}/{total}步")
+        lines.append(step.ask)
+        ticks = set(session["ticks"].get(step.id, []))
+        if step.kind in ("info", "checklist"):
+            for i, item in enumerate(step.items):
+                mark = ("☑" if i in ticks else "☐") if step.kind == "checklist" else f"{i + 1}."
+                lines.append(f"{mark} {item.text}")
+        if step.source is not None:
+            lines.append(source_line(step.source, self.sources[step.source]))
+        buttons = _step_buttons(step, token, ticks)
+        if session["history"]:
+            buttons.append(Button("上一步", f"fl:{token}:b"))
+        if step.skippable:
+            buttons.append(Button("跳过", f"fl:{token}:k"))
+        buttons.append(Button("取消", f"fl:{token}:x"))
+        payload = {
+            "intent": self.name,
+            "flow": flow.id,
+            "step": step.id,
+            "kind": step.kind,
+            "progress": f"{done}/{total}",
+            "answers": dict(session["answers"]),
+        }
+        return [Reply("\n".join(line for line in lines if line), buttons, payload, replace=replace)]
+
+    def _finish(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
+        flow = self.book.flows[session["flow"]]
+        session["done"] = True
+        session["finished_at"] = ctx.now.isoformat(timespec="seconds")
+        ctx.state.pop("active", None)
+        lines = checklist(flow, session["history"], session["answers"])
+        closed = any(line.status == "closed" for line in lines)
+        token = ctx.next_token()
+        text = render_checklist(flow, lines, markdown=False)
+        if closed:
+            text += "\n" + self._alternatives(flow, session)
+        buttons = [Button("导出清单", f"fl:{token}:e"), Button("重新开始", f"fl:{token}:z")]
+        payload = {
+            "intent": self.name,
+            "flow": flow.id,
+            "step": "end",
+            "progress": "done",
+            "outcome": "closed" if closed else "ok",
+            "answers": dict(session["answers"]),
+            "checklist": [line.to_json() for line in lines],
+        }
+        return [Reply(text, buttons, payload, replace=True)]
+
+    def _alternatives(self, flow: Flow, session: dict[str, Any]) -> str:
+        """For a closed combination, which choices of the last question would have been open."""
+        answers = session["answers"]
+        choices = [s for s in session["history"] if flow.step(s).kind == "choice"]
+        decide = next((flow.step(s) for s in reversed(session["history"]) if flow.step(s).kind == "decide"), None)
+        if not choices or decide is None:
+            return ""
+        last = flow.step(choices[-1])
+        open_labels = [
+            o.label
+            for o in last.options
+            if (rule := decide.rule_for({**answers, last.id: o.value})) is not None and rule.outcome != "closed"
+        ]
+        if not open_labels:
+            return "按通知，这类机构没有可选的评价范围；请咨询下面的联系人。"
+        return f"按通知，这类机构可以选择的{last.item}：{'、'.join(open_labels)}。可点“重新开始”重新选择。"
+
+    def _export(self, ctx: Context) -> list[Reply]:
+        session = self._session(ctx)
+        if session is None or not session["history"]:
+            return [
+                Reply(
+                    "还没有可以导出的备案清单。发送 /filing 开始备案指引，完成后即可导出。",
+                    payload={"intent": self.name, "export": False},
+                )
+            ]
+        flow = self.book.flows[session["flow"]]
+        lines = checklist(flow, session["history"], session["answers"])
+        content = export_markdown(flow, lines, self.sources, ctx.now, finished=bool(session.get("done")))
+        stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
+        doc = Document(filename=f"备案清单-{flow.id}-{stamp}.md", content=content)
+        note = "" if session.get("done") else "（流程尚未完成，清单只包含已回答的部分。）"
+        text = f"已生成「{flow.title}」办理清单。{note}"
+        return [Reply(text, payload={"intent": self.name, "export": True, "flow": flow.id}, document=doc)]
+
+
+def _progress(flow: Flow, session: dict[str, Any]) -> tuple[int, int]:
+    shown = sum(1 for s in session["history"] if flow.step(s).kind != "decide")
+    return shown + 1, shown + flow.remaining(session["step"])
+
+
+def _step_buttons(step: Step, token: str, ticks: set[int]) -> list[Button]:
+    if step.kind == "choice":
+        return [Button(o.label, f"fl:{token}:o:{i}") for i, o in enumerate(step.options)]
+    if step.kind == "check":
+        return [Button("是，已具备", f"fl:{token}:y"), Button("否，还没有", f"fl:{token}:n")]
+    if step.kind == "checklist":
+        toggles = [
+            Button(f"{'☑' if i in ticks else '☐'} {i + 1}. {_short(item.text)}", f"fl:{token}:t:{i}")
+            for i, item in enumerate(step.items)
+        ]
+        return [*toggles, Button("完成", f"fl:{token}:d")]
+    if step.kind == "info":
+        return [Button("下一步", f"fl:{token}:nx")]
+    return []
+
+
+def _short(text: str, limit: int = 18) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _typed_answer(step: Step, text: str, session: dict[str, Any]) -> Any:
+    """A typed reply read as the answer to the step shown; None if it is not one."""
+    text = text.strip()
+    if step.kind == "choice":
+        if text.isdigit() and 1 <= int(text) <= len(step.options):  # "2" for the second button
+            return step.options[int(text) - 1].value
+        return _match_option(step, text)
+    if step.kind == "check":
+        if _NO.match(text):
+            return "no"
+        if _YES.match(text):
+            return "yes"
+        return None
+    if step.kind == "percent":
+        value = parse_percent(text)
+        if value is None:
+            return None
+        if not 0 <= value <= 100:
+            return f"bad:比例应在0%到100%之间，您输入的是{value:g}%。请重新输入，例如“15%”。"
+        return value
+    if step.kind == "checklist":
+        if _ALL_WORDS.search(text):
+            return list(range(len(step.items)))
+        if _DONE_WORDS.match(text):
+            return session["ticks"].get(step.id, [])
+        return None
+    if step.kind == "info" and _NEXT_WORDS.match(text.lower()):
+        return "seen"
+    return None
+
+
+def _match_option(step: Step, text: str) -> str | None:
+    """The option whose label or words the text names; the longest match wins a tie."""
+    best: tuple[int, str] | None = None
+    tied = False
+    for option in step.options:
+        length = max((len(w) for w in (option.label, *option.words) if w and w in text), default=0)
+        if length == 0:
+            continue
+        if best is None or length > best[0]:
+            best, tied = (length, option.value), False
+        elif length == best[0]:
+            tied = True
+    return None if best is None or tied else best[1]
+
+
+def _prefill(flow: Flow, text: str) -> tuple[dict[str, Any], list[str]]:
+    """Answers the user's own words already give, from the first step on, until one is not given."""
+    answers: dict[str, Any] = {}
+    notes: list[str] = []
+    step_id: str | None = flow.start
+    while step_id is not None:
+        step = flow.step(step_id)
+        answer: Any = None
+        if step.kind == "choice":
+            answer = _match_option(step, text) or _only_open_option(flow, step, answers)
+        elif step.kind == "percent" and _PERCENT_SIGN.search(text):
+            answer = parse_percent(_PERCENT_SIGN.search(text).group(0))  # type: ignore[union-attr]
+        if answer is None or (step.kind == "percent" and not 0 <= answer <= 100):
+            break
+        answers[step.id] = answer
+        shown = step.option(str(answer)).label if step.kind == "choice" else f"{answer:g}%"  # type: ignore[union-attr]
+        notes.append(f"{step.item}：{shown}")
+        step_id = flow.next_of(step, answer, answers)
+        while step_id is not None and flow.step(step_id).kind == "decide":
+            step_id = flow.next_of(flow.step(step_id), None, answers)
+    if notes:
+        return answers, ["根据您的描述，已确定——" + "；".join(notes) + "。"]
+    return answers, []
+
+
+def _only_open_option(flow: Flow, step: Step, answers: dict[str, Any]) -> str | None:
+    """If just one option of this question leads anywhere open, the user's earlier answers
+    already decide it (南京市属企业 can only file for 企业内自主评价)."""
+    if not answers:
+        return None
+    following = [flow.step(t) for t in step.successors() if flow.step(t).kind == "decide"]
+    if len(following) != 1:
+        return None
+    decide = following[0]
+    open_values = [
+        o.value
+        for o in step.options
+        if (rule := decide.rule_for({**answers, step.id: o.value})) is not None and rule.outcome != "closed"
+    ]
+    return open_values[0] if len(open_values) == 1 else None
+
+
+def _reprompt(step: Step) -> str:
+    hints = {
+        "choice": "请点击下面的按钮选择，或输入选项中的文字。",
+        "check": "请回答“是”或“否”，或点击按钮。",
+        "percent": "请输入一个百分比，例如“15%”。",
+        "checklist": "请点选已准备好的材料，选完后点“完成”（也可输入“完成”）。",
+        "info": "看完后请点“下一步”（或输入“下一步”）。",
+    }
+    return f"没能识别您的回答。{hints.get(step.kind, '')}发送 /cancel 可退出，进度会保留到您取消为止。"
+
+
+def render_checklist(flow: Flow, lines: list[Line], markdown: bool) -> str:
+    out = [f"**{flow.title}** 办理清单"]
+    for status, title in STATUS_TITLES:
+        group = [line for line in lines if line.status == status]
+        if not group:
+            continue
+        out.append(("## " if markdown else "") + title)
+        for line in group:
+            src = f"（{line.source.label}）" if line.source else ""
+            out.append(f"- {line.text}{src}")
+    return "\n".join(out)
+
+
+def export_markdown(
+    flow: Flow, lines: list[Line], sources: dict[SourceRef, Passage], now: datetime, finished: bool
+) -> str:
+    body = render_checklist(flow, lines, markdown=True).replace(f"**{flow.title}** 办理清单", "")
+    cited = sorted({line.source for line in lines if line.source}, key=lambda r: r.label)
+    refs = "\n".join(f"- {source_line(ref, sources[ref])[3:]}" for ref in cited if ref in sources)
+    status = "已完成" if finished else "未完成（只含已回答部分）"
+    return (
+        f"# {flow.title} 办理清单\n\n生成时间：{now:%Y-%m-%d %H:%M}　状态：{status}\n{body}\n\n## 依据文件\n{refs}\n\n"
+        "> 本清单依据公开文件整理，具体办理以当地人社部门要求为准；咨询电话 12333。\n"
+    )
+
+
+def _stale() -> list[Reply]:
+    return [
+        Reply("这个按钮已失效，请使用最新一条消息中的按钮，或发送 /filing 继续。", payload={"intent": "stale_button"})
+    ]
