@@ -4,60 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from bot.settings import Settings, load_settings
+from bot.cli_certs import certs_app
+from bot.cli_common import DATE_ARG, cli_settings, console, fail, read_text
+from bot.settings import Settings
 
 app = typer.Typer(help="技能人才评价政策助手 skillbot", no_args_is_help=False, add_completion=False)
 notices_app = typer.Typer(help="管理政策文件（知识库）")
 app.add_typer(notices_app, name="notices")
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
-
+app.add_typer(certs_app, name="certs")
 DEFAULT_CONSOLE_USER = 1
-
-
-def _settings() -> Settings:
-    settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return settings
-
-
-def _read_text(path: Path) -> str:
-    """A user-supplied text file, or a clear error if it is missing or not UTF-8."""
-    if not path.is_file():
-        _fail(f"找不到文件 {path}")
-    try:
-        return path.read_text("utf-8")
-    except UnicodeDecodeError:
-        _fail(f"{path} 不是 UTF-8 文本文件，请先转换编码。")
-    raise AssertionError("unreachable")
-
-
-_DATE = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]错误：[/]{message}")
-    raise typer.Exit(code)
 
 
 @app.callback(invoke_without_command=True)
 def main(ctx: typer.Context) -> None:
     """Without a sub-command: run the bot (Telegram if BOT_TOKEN is set, else console chat)."""
     if ctx.invoked_subcommand is None:
-        settings = _settings()
+        settings = cli_settings()
         if settings.bot_token:
-            _fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
+            fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
         asyncio.run(_chat(settings, None, False, DEFAULT_CONSOLE_USER))
 
 
@@ -68,7 +39,7 @@ def chat(
     user: Annotated[int, typer.Option(help="用户编号；默认与上次相同")] = DEFAULT_CONSOLE_USER,
 ) -> None:
     """在终端里和助手对话。"""
-    asyncio.run(_chat(_settings(), script, json_out, user))
+    asyncio.run(_chat(cli_settings(), script, json_out, user))
 
 
 async def _chat(settings: Settings, script: Path | None, json_out: bool, user: int) -> None:
@@ -81,7 +52,7 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
         if script is None:
             await run_interactive(session, console)
             return
-        lines = sys.stdin.readlines() if str(script) == "-" else _read_text(script).splitlines()
+        lines = sys.stdin.readlines() if str(script) == "-" else read_text(script).splitlines()
         await run_script(session, lines, json_lines(sys.stdout) if json_out else rich_lines(console))
     finally:
         await engine.close()
@@ -112,12 +83,12 @@ def ask(
     from handlers.qa import citation, result_json
 
     if (question is None) == (batch is None):
-        _fail("请给出一个问题，或用 --batch 指定问题文件（二选一）。", 2)
+        fail("请给出一个问题，或用 --batch 指定问题文件（二选一）。", 2)
     if k < 1 or k > 50:
-        _fail("-k 须在 1 到 50 之间。", 2)
-    kb = asyncio.run(_knowledge(_settings()))
+        fail("-k 须在 1 到 50 之间。", 2)
+    kb = asyncio.run(_knowledge(cli_settings()))
     if batch is not None:
-        lines = sys.stdin.readlines() if str(batch) == "-" else _read_text(batch).splitlines()
+        lines = sys.stdin.readlines() if str(batch) == "-" else read_text(batch).splitlines()
         questions = [x.strip() for x in lines]
     else:
         questions = [question or ""]
@@ -145,10 +116,10 @@ def evaluate_cmd(
     try:
         items = load_items(file) if file.is_file() else None
     except (ValueError, KeyError, UnicodeDecodeError) as exc:
-        _fail(f"评测集 {file} 格式不对（每行应是含 q、kind 字段的 JSON）：{exc}")
+        fail(f"评测集 {file} 格式不对（每行应是含 q、kind 字段的 JSON）：{exc}")
     if items is None:
-        _fail(f"找不到评测集 {file}")
-    kb = asyncio.run(_knowledge(_settings()))
+        fail(f"找不到评测集 {file}")
+    kb = asyncio.run(_knowledge(cli_settings()))
 
     def answer(q: str) -> tuple[bool, list[str]]:
         result = kb.search(q, 5)
@@ -181,7 +152,7 @@ def notices_list() -> None:
     async def run():  # type: ignore[no-untyped-def]
         from storage.db import Database
 
-        db = Database(_settings().database_url)
+        db = Database(cli_settings().database_url)
         await db.migrate()
         async with db.transaction() as session:
             await seed_bundled(session)
@@ -212,9 +183,9 @@ def notices_add(
     from knowledge.store import add_notice, seed_bundled
     from storage.db import Database
 
-    raw = _read_text(file)
-    if not _DATE.match(date.strip()) or (effective and not _DATE.match(effective.strip())):
-        _fail("日期格式应为 YYYY-MM-DD（或只写年份 YYYY）。", 2)
+    raw = read_text(file)
+    if not DATE_ARG.match(date.strip()) or (effective and not DATE_ARG.match(effective.strip())):
+        fail("日期格式应为 YYYY-MM-DD（或只写年份 YYYY）。", 2)
     first_line = next((x.strip(" #*") for x in raw.splitlines() if x.strip()), "")
     meta = NoticeMeta(
         doc_no=doc_no.strip(),
@@ -226,10 +197,10 @@ def notices_add(
         source=file.name,
     )
     if not meta.doc_no or not meta.region or not meta.date:
-        _fail("文号、地区和日期都不能为空。", 2)
+        fail("文号、地区和日期都不能为空。", 2)
 
     async def run() -> int:
-        db = Database(_settings().database_url)
+        db = Database(cli_settings().database_url)
         await db.migrate()
         try:
             async with db.transaction() as session:
@@ -242,7 +213,7 @@ def notices_add(
     try:
         count = asyncio.run(run())
     except NoticeError as exc:
-        _fail(f"无法添加 {file.name}：{exc}。知识库未作任何改动。")
+        fail(f"无法添加 {file.name}：{exc}。知识库未作任何改动。")
     console.print(f"已添加 {meta.doc_no}：{count} 个条款，重启机器人后即可检索。")
 
 
@@ -254,7 +225,7 @@ def notices_reindex() -> None:
     from storage.db import Database
 
     async def run() -> int:
-        db = Database(_settings().database_url)
+        db = Database(cli_settings().database_url)
         await db.migrate()
         try:
             async with db.transaction() as session:
@@ -266,7 +237,7 @@ def notices_reindex() -> None:
     try:
         count = asyncio.run(run())
     except NoticeError as exc:
-        _fail(f"重建索引失败：{exc}。知识库未作任何改动。")
+        fail(f"重建索引失败：{exc}。知识库未作任何改动。")
     console.print(f"已重建：共 {count} 个条款。")
 
 
@@ -277,7 +248,7 @@ def report(limit: Annotated[int, typer.Option(help="每类最多列出几条")] 
     from storage.reports import feedback_report
 
     async def run():  # type: ignore[no-untyped-def]
-        db = Database(_settings().database_url)
+        db = Database(cli_settings().database_url)
         await db.migrate()
         async with db.transaction() as session:
             rows = await feedback_report(session, limit)
@@ -305,7 +276,7 @@ def migrate() -> None:
     from storage.db import Database
 
     async def run() -> None:
-        db = Database(_settings().database_url)
+        db = Database(cli_settings().database_url)
         await db.migrate()
         await db.dispose()
 
@@ -316,7 +287,7 @@ def migrate() -> None:
 @app.command()
 def serve() -> None:
     """通过 Telegram 运行机器人（尚未实现）。"""
-    _fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
+    fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
 
 
 if __name__ == "__main__":

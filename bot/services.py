@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import Settings
-from handlers.capability import Capability, Unavailable
+from handlers.capability import Capability
 from knowledge.base import KnowledgeBase
 from knowledge.eligibility import EligibilityRules
 from knowledge.flows import FlowBook
+from knowledge.sources import resolve
 from knowledge.store import load_passages, seed_bundled
 from storage.db import Database
 
@@ -38,6 +39,7 @@ class Services:
 
 def build_capabilities(services: Services) -> list[Capability]:
     """In free-text priority order; the Q&A capability is the fallback."""
+    from handlers.certificate import SOURCES, CertificateLookup
     from handlers.eligibility import Eligibility
     from handlers.filing import Filing
     from handlers.qa import PolicyQA
@@ -46,7 +48,7 @@ def build_capabilities(services: Services) -> list[Capability]:
     rules = EligibilityRules.load()
     flows = FlowBook.load()
     return [
-        Unavailable("certificate", "ct", "证书查询"),
+        CertificateLookup({ref: resolve(ref, passages, "handlers/certificate.py") for ref in SOURCES}),
         Eligibility(rules, rules.validate(passages)),
         Filing(flows, flows.validate(passages)),
         PolicyQA(services.knowledge),

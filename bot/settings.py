@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # Comma-separated Telegram user ids allowed to run admin actions from chat.
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"
+    # Certificate lookups: per chat user within the window, and for everyone per minute.
+    cert_lookups_per_user: int = 10
+    cert_lookup_window_minutes: int = 10
+    cert_lookups_per_minute: int = 600
 
     @field_validator("admin_ids", mode="before")
     @classmethod

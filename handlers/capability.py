@@ -34,31 +34,3 @@ class Capability(Protocol):
     async def on_button(self, ctx: Context, data: str) -> list[Reply]:
         """A button press whose payload starts with this capability's prefix."""
         ...
-
-
-class Unavailable:
-    """Stand-in for a capability that has not been built yet: says so honestly."""
-
-    def __init__(self, name: str, prefix: str, title: str) -> None:
-        self.name = name
-        self.prefix = prefix
-        self.title = title
-
-    def claims(self, text: str) -> bool:
-        return False
-
-    def _reply(self) -> list[Reply]:
-        text = f"「{self.title}」功能正在建设中，暂时还不能使用。您可以先试试政策问答：直接输入您的问题。"
-        return [Reply(text=text, payload={"intent": self.name, "available": False})]
-
-    async def start(self, ctx: Context, args: str) -> list[Reply]:
-        return self._reply()
-
-    async def on_free_text(self, ctx: Context) -> list[Reply]:
-        return self._reply()
-
-    async def on_text(self, ctx: Context) -> list[Reply] | None:
-        return None
-
-    async def on_button(self, ctx: Context, data: str) -> list[Reply]:
-        return self._reply()

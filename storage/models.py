@@ -111,3 +111,48 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("qa_id", "user_id", name="uq_feedback_once"),)
+
+
+class Certificate(Base):
+    """The registry of issued 职业技能等级证书, with the columns of the 职业技能等级认定人员名册
+    (青人社发〔2020〕7号 附件3). The holder's ID number is kept only as a mask and a hash."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cert_no: Mapped[str] = mapped_column(String(32), unique=True)
+    org_code: Mapped[str] = mapped_column(String(64))
+    org_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    id_type: Mapped[str] = mapped_column(String(40))
+    id_no_masked: Mapped[str] = mapped_column(String(40))
+    id_no_hash: Mapped[str] = mapped_column(String(64))
+    gender: Mapped[str | None] = mapped_column(String(4), default=None)
+    birth_date: Mapped[str | None] = mapped_column(String(10), default=None)
+    occupation_code: Mapped[str] = mapped_column(String(20))
+    occupation_name: Mapped[str] = mapped_column(String(100))
+    job_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    issue_date: Mapped[str] = mapped_column(String(10))
+    # Other 名册 columns (联系电话, 所在单位 …) as imported; never shown in lookups.
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="有效")
+    revoke_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    batch: Mapped[str] = mapped_column(String(100), index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertLookup(Base):
+    """Audit of every certificate lookup: who, when, which number (hashed), what came back.
+    Rate limits count these rows, so they hold across instances."""
+
+    __tablename__ = "cert_lookups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    number_hash: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_cert_lookups_requester_at", "requester", "at"), Index("ix_cert_lookups_at", "at"))

@@ -30,14 +30,6 @@ async def test_free_text_goes_to_qa_and_commands_route(make_engine):
     assert bot_cmd.payload["intent"] == "help"
 
 
-async def test_unbuilt_capabilities_say_so(make_engine):
-    engine = await make_engine()
-    for command, intent in (("/cert", "certificate"),):
-        [reply] = await engine.handle(msg(command))
-        assert reply.payload == {"intent": intent, "available": False}
-        assert "建设中" in reply.text
-
-
 async def test_toy_flow_survives_restart(make_engine):
     first = await make_engine([ToyFlow()])
     [ask_name] = await first.handle(msg("toy start"))

@@ -1,0 +1,41 @@
+"""What every `skillbot` sub-command shares: the consoles, settings, and error exits."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from bot.settings import Settings, load_settings
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+def cli_settings() -> Settings:
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def read_text(path: Path) -> str:
+    """A user-supplied text file, or a clear error if it is missing or not UTF-8."""
+    if not path.is_file():
+        fail(f"找不到文件 {path}")
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path} 不是 UTF-8 文本文件，请先转换编码。")
+    raise AssertionError("unreachable")
+
+
+DATE_ARG = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]错误：[/]{message}")
+    raise typer.Exit(code)

@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.roster import HEADER, rows
+from handlers.base import Incoming
+from knowledge.certno import (
+    OLD_QUALIFICATION,
+    SKILL_LEVEL,
+    UNKNOWN,
+    decode,
+    find_number,
+    id_number_error,
+    mask_id,
+    mask_name,
+)
+from storage.certificates import RosterError, import_roster, lookup, read_roster, revoke
+from storage.db import Database
+from storage.models import Certificate, CertLookup
+from tests.conftest import msg
+
+TODAY = date(2026, 11, 22)
+VALID = "S000032010001213000123"
+
+
+def test_decodes_every_field_of_a_valid_number() -> None:
+    d = decode(VALID, TODAY)
+    assert d.valid and d.format == SKILL_LEVEL
+    assert d.fields["province"] == "江苏省" and d.fields["year"] == 2021 and d.fields["level_name"] == "三级/高级工"
+    assert d.fields["issuer_kind"] == "社会培训评价组织" and d.fields["org_code"] == "0000"
+
+
+def test_full_width_spaces_and_hyphens_are_normalised() -> None:
+    assert decode("Ｓ0000-3201 0001 2130 00123", TODAY).number == VALID
+    assert decode("s000032010001213000123", TODAY).valid
+
+
+@pytest.mark.parametrize(
+    ("number", "part"),
+    [
+        ("X000032010001213000123", "第1位"),
+        ("S000099010001213000123", "第6–7位省份代码“99”"),
+        ("S000032010001210000123", "第16位"),
+        ("S000032010001216000123", "第16位"),
+        ("S000032010001273000123", "晚于今年"),
+        ("S000032010001213000A23", "第17–22位"),
+        ("S00A032010001213000123", "第2–5位"),
+    ],
+)
+def test_each_wrong_part_is_named(number: str, part: str) -> None:
+    d = decode(number, TODAY)
+    assert not d.valid and any(part in e for e in d.errors), d.errors
+
+
+def test_old_and_unknown_formats() -> None:
+    old = decode("1032000000300001", TODAY)
+    assert old.format == OLD_QUALIFICATION and old.fields["year"] == 2010 and old.fields["level"] == 3
+    assert decode("0001234567890", TODAY).format == OLD_QUALIFICATION
+    assert decode("ABC123", TODAY).format == UNKNOWN
+
+
+def test_resident_id_check_digit() -> None:
+    assert id_number_error("11010519491231002X") is None
+    assert id_number_error("110105194912310021") == "居民身份证号校验位不正确"
+    assert "出生日期" in (id_number_error("110105194913310021") or "")
+    assert id_number_error("12345") is not None
+
+
+def test_masks() -> None:
+    assert mask_name("张三") == "张*" and mask_name("张小三") == "张*三" and mask_name("欧阳小明") == "欧**明"
+    assert mask_id("11010519491231002X") == "1101**********002X"
+
+
+def test_number_in_free_text_is_found_but_an_id_number_alone_is_not() -> None:
+    assert find_number(f"查一下我的证书 {VALID[:10]} {VALID[10:]}") == VALID
+    assert find_number("我的身份证是11010519491231002X") is None
+    assert find_number("证书编号 1032000000300001 是真的吗") == "1032000000300001"
+
+
+# -- registry ---------------------------------------------------------------------------
+
+
+def write_roster(path: Path, data: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows(data)
+    return path
+
+
+@pytest.fixture
+async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'certs.db'}")
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+async def count(db: Database) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(Certificate)) or 0)
+
+
+async def test_import_is_all_or_nothing_and_reports_each_bad_row(db: Database, tmp_path: Path) -> None:
+    data = list(rows(50))
+    data[20][5] = "110105194912310021"  # wrong ID check digit
+    data[30] = list(data[29])  # duplicate number
+    data[40][15] = "61801"  # bad occupation code
+    report = await import_roster(db, write_roster(tmp_path / "r.csv", data), "b1", TODAY)
+    assert not report.ok
+    lines = {line for line, _ in report.errors}
+    assert lines == {22, 32, 42}  # file lines: header is line 1
+    assert any("重复" in e for _, e in report.errors)
+    assert await count(db) == 0
+
+
+async def test_import_then_reimport_updates_and_lookup_masks(db: Database, tmp_path: Path) -> None:
+    data = list(rows(30))
+    assert (await import_roster(db, write_roster(tmp_path / "a.csv", data), "a", TODAY)).ok
+    data[3][3] = "改名后"
+    assert (await import_roster(db, write_roster(tmp_path / "b.csv", data[:5]), "b", TODAY)).ok
+    assert await count(db) == 30
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        found = await lookup(session, data[3][19], "改名后", "t", now)
+    assert found.found and found.holder is not None
+    assert found.holder["name"] == "改*后" and "*" in found.holder["id_no"]
+    assert data[3][5] not in str(found.holder)
+
+
+async def test_import_from_xlsx(db: Database, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for row in rows(5):
+        row[20] = datetime.fromisoformat(row[20])  # Excel date cell
+        sheet.append(row)
+    book.save(tmp_path / "r.xlsx")
+    report = await import_roster(db, tmp_path / "r.xlsx", "x", TODAY)
+    assert report.ok and report.inserted_or_updated == 5
+
+
+def test_unreadable_rosters_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("x")
+    with pytest.raises(RosterError, match="不支持"):
+        read_roster(tmp_path / "r.txt")
+    (tmp_path / "r.csv").write_text("姓名,证书编号\n张三,S1\n", encoding="utf-8")
+    with pytest.raises(RosterError, match="表头缺少"):
+        list(read_roster(tmp_path / "r.csv")[1])
+
+
+async def test_revoke_by_number_and_batch(db: Database, tmp_path: Path) -> None:
+    first, second = list(rows(10)), list(rows(10, start=10))
+    await import_roster(db, write_roster(tmp_path / "a.csv", first), "batch-a", TODAY)
+    await import_roster(db, write_roster(tmp_path / "b.csv", second), "batch-b", TODAY)
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        assert await revoke(session, "违规发证", now, numbers=[first[0][19]]) == 1
+        assert await revoke(session, "办赛标准不高", now, batch="batch-b") == 10
+    async with db.transaction() as session:
+        one = await lookup(session, first[0][19], first[0][3], "t", now)
+        other = await lookup(session, second[5][19], second[5][3], "t", now)
+        fine = await lookup(session, first[1][19], first[1][3], "t", now)
+    assert one.holder and one.holder["status"] == "注销" and one.holder["revoke_reason"] == "违规发证"
+    assert other.holder and other.holder["revoke_reason"] == "办赛标准不高"
+    assert fine.holder and fine.holder["status"] == "有效"
+
+
+# -- chat -------------------------------------------------------------------------------
+
+
+async def _engine_with_roster(make_engine, tmp_path: Path, **settings: object):  # type: ignore[no-untyped-def]
+    engine = await make_engine(**settings)
+    data = list(rows(5))
+    await import_roster(engine.db, write_roster(tmp_path / "r.csv", data), "chat", datetime.now(UTC).date())
+    return engine, data
+
+
+async def test_chat_lookup_needs_the_name_and_gives_the_same_answer_when_wrong(make_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(make_engine, tmp_path)
+    number, name = data[0][19], data[0][3]
+    [ask] = await engine.handle(msg(f"帮我查一下证书 {number}"))
+    assert ask.payload["intent"] == "certificate" and ask.payload["asking"] == "name"
+    assert ask.payload["fields"]["province"] == "江苏省"
+    [found] = await engine.handle(msg(name))
+    assert found.payload["found"] is True and found.payload["status"] == "有效"
+    assert name not in found.text and data[0][5] not in found.text
+
+    await engine.handle(msg(number))
+    [wrong_name] = await engine.handle(msg("王某某"))
+    unknown = number[:-3] + ("000" if number[-3:] != "000" else "001")
+    await engine.handle(msg(unknown))
+    [unknown_number] = await engine.handle(msg(name))
+    assert wrong_name.text == unknown_number.text
+    assert wrong_name.payload["found"] is False and unknown_number.payload["found"] is False
+
+    async with engine.db.transaction() as session:
+        results = (await session.execute(select(CertLookup.result).order_by(CertLookup.id))).scalars().all()
+        stored = (await session.execute(select(CertLookup.number_hash))).scalars().all()
+    assert results == ["found", "not_found", "not_found"]
+    assert all(number not in h for h in stored)
+
+
+async def test_rate_limit_per_user(make_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(make_engine, tmp_path, cert_lookups_per_user=2)
+    replies = []
+    for _ in range(3):
+        await engine.handle(msg(data[1][19]))
+        [reply] = await engine.handle(msg(data[1][3]))
+        replies.append(reply)
+    assert [r.payload["found"] for r in replies[:2]] == [True, True]
+    assert replies[2].payload.get("limited") is True and "太频繁" in replies[2].text
+
+
+async def test_malformed_old_and_foreign_numbers_are_explained(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [bad] = await engine.handle(msg("/cert S000099010001213000123"))
+    assert bad.payload["format"] == "skill_level" and "省份代码" in bad.text
+    [old] = await engine.handle(msg("证书编号 1032000000300001 是真的吗"))
+    assert old.payload["format"] == "old_qualification" and "jndj.osta.org.cn" in old.text
+    [unknown] = await engine.handle(msg("/cert ABC-123456789"))
+    assert unknown.payload["format"] == "unknown" and "苏人社办函〔2022〕54号" in unknown.text
+
+
+async def test_revoke_from_chat_is_for_admins_only(make_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(make_engine, tmp_path)
+    [refused] = await engine.handle(msg(f"/cert revoke {data[2][19]} 违规"))
+    assert "只有管理员" in refused.text
+    admin = Incoming(user_id=99, chat_id=99, text=f"/cert revoke {data[2][19]} 违规发证", is_admin=True)
+    [done] = await engine.handle(admin)
+    assert done.payload["revoked"] == 1
