@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +29,8 @@ def main(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         settings = cli_settings()
         if settings.bot_token:
-            fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
+            asyncio.run(_serve(settings, Framework.aiogram, None, 8080, 30))
+            return
         asyncio.run(_chat(settings, None, False, DEFAULT_CONSOLE_USER))
 
 
@@ -284,10 +286,48 @@ def migrate() -> None:
     console.print("数据库已是最新结构。")
 
 
+class Framework(StrEnum):
+    aiogram = "aiogram"
+    ptb = "ptb"
+
+
 @app.command()
-def serve() -> None:
-    """通过 Telegram 运行机器人（尚未实现）。"""
-    fail("Telegram 适配器尚未实现；请先使用 `skillbot chat`。")
+def serve(
+    framework: Annotated[
+        Framework, typer.Option(help="Telegram 框架：aiogram（默认）或 ptb（python-telegram-bot）")
+    ] = (Framework.aiogram),
+    webhook: Annotated[str | None, typer.Option(help="Webhook 模式：Telegram 回调的公网 URL；不给则用长轮询")] = None,
+    port: Annotated[int, typer.Option(help="Webhook 模式下本机监听的端口")] = 8080,
+    polling_timeout: Annotated[int, typer.Option(help="长轮询 getUpdates 的超时秒数")] = 30,
+) -> None:
+    """通过 Telegram 运行机器人（需要 BOT_TOKEN；TELEGRAM_API_URL 可指向自建 Bot API 服务器）。"""
+    settings = cli_settings()
+    if not settings.bot_token:
+        fail("没有设置 BOT_TOKEN。请先在 BotFather 创建机器人，把令牌写入环境变量 BOT_TOKEN 或 .env 文件。")
+    asyncio.run(_serve(settings, framework, webhook, port, polling_timeout))
+
+
+async def _serve(
+    settings: Settings, framework: Framework, webhook: str | None, port: int, polling_timeout: int
+) -> None:
+    from urllib.parse import urlparse
+
+    from bot.engine import Engine
+
+    if framework is Framework.aiogram:
+        from bot.telegram import aiogram_adapter as adapter
+    else:
+        from bot.telegram import ptb_adapter as adapter  # type: ignore[no-redef]
+    engine = await Engine.start(settings)
+    token = settings.bot_token or ""
+    try:
+        if webhook:
+            path = urlparse(webhook).path or "/"
+            await adapter.run_webhook(engine, token, settings.telegram_api_url, webhook, port, path)
+        else:
+            await adapter.run_polling(engine, token, settings.telegram_api_url, polling_timeout)
+    finally:
+        await engine.close()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers.base import Button, Reply
 
 COMMANDS: dict[str, str] = {
@@ -38,6 +40,15 @@ HELP = (
     + "\n\n也可以直接打字提问；流程中可随时发送 /cancel 取消。"
     "\n政策答复以文件原文为准，具体办理请咨询当地人社部门或拨打12333。"
 )
+
+
+_QUESTION = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|哪些|哪里|哪个|能不能|可不可以|是否|多少")
+
+
+def is_new_question(text: str) -> bool:
+    """Whether text typed during a dialogue is a question of its own rather than a bad
+    answer: the dialogue then steps aside (its progress kept) instead of re-prompting."""
+    return len(text.strip()) >= 6 and bool(_QUESTION.search(text))
 
 
 def welcome() -> list[Reply]:

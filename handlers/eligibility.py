@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.base import Button, Context, Reply
+from handlers.common import is_new_question
 from knowledge.eligibility import (
     EligibilityRules,
     ResultRule,
@@ -135,9 +136,11 @@ class Eligibility:
         asking = session.get("asking")
         found = self._answer_from_text(ctx.text, asking, session)
         if not found:
-            if asking:
+            if asking and not is_new_question(ctx.text):
                 return self._ask(ctx, session, notes=["没看懂您的回答。"], replace=False)
-            ctx.state.pop("active", None)  # verdict given; this is a new topic
+            # A verdict was given, or this is a question of its own: hand it to the router.
+            # An unanswered question stays saved; /eligibility resumes it.
+            ctx.state.pop("active", None)
             return None
         return self._advance(ctx, session, found)
 

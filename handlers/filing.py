@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.base import Button, Context, Document, Reply
+from handlers.common import is_new_question
 from knowledge.flows import Flow, FlowBook, Line, Step, checklist, parse_percent, step_lines
 from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, source_line
@@ -65,6 +66,8 @@ class Filing:
             return None
         _, step = self._current(session)
         answer = _typed_answer(step, ctx.text, session)
+        if answer is None and is_new_question(ctx.text):
+            return None  # a question of its own; the flow waits for /filing
         if answer is None:
             return self._show(ctx, session, note=_reprompt(step), replace=False)
         if isinstance(answer, str) and answer.startswith("bad:"):

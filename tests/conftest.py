@@ -122,7 +122,17 @@ def kb() -> KnowledgeBase:
     return _KB
 
 
-EngineFactory = Callable[..., "asyncio.Future[Engine]"]
+async def build_engine(
+    db_path: Path, kb: KnowledgeBase, extra: Sequence[Capability] = (), **settings: object
+) -> Engine:
+    """An engine on the SQLite file `db_path`, as a (re)started process would build it."""
+    settings.setdefault("database_url", f"sqlite+aiosqlite:///{db_path}")
+    cfg = Settings(**settings)  # type: ignore[arg-type]
+    db = Database(cfg.database_url)
+    await db.migrate()
+    services = Services.build(cfg, kb, exports_dir=db_path.parent / "exports")
+    services.capabilities = [*extra, *services.capabilities]
+    return Engine(db, services)
 
 
 @pytest.fixture
@@ -131,13 +141,7 @@ async def make_engine(tmp_path: Path, kb: KnowledgeBase) -> AsyncIterator[Callab
     engines: list[Engine] = []
 
     async def factory(extra: Sequence[Capability] = (), **settings: object) -> Engine:
-        settings.setdefault("database_url", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-        cfg = Settings(**settings)  # type: ignore[arg-type]
-        db = Database(cfg.database_url)
-        await db.migrate()
-        services = Services.build(cfg, kb, exports_dir=tmp_path / "exports")
-        services.capabilities = [*extra, *services.capabilities]
-        engine = Engine(db, services)
+        engine = await build_engine(tmp_path / "bot.db", kb, extra, **settings)
         engines.append(engine)
         return engine
 

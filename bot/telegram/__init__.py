@@ -1,0 +1,1 @@
+"""Telegram channels: aiogram and python-telegram-bot adapters over the same engine."""

@@ -1,0 +1,160 @@
+"""python-telegram-bot adapter: a thin shell that hands every update to the engine via
+TelegramChannel, exactly as the aiogram adapter does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from datetime import timedelta
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.engine import Engine
+from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands
+from bot.telegram.render import KeyButton
+
+log = logging.getLogger(__name__)
+
+
+def classify(exc: BaseException) -> Classified | None:
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            wait = exc.retry_after
+        return Classified(Fault.RETRY_AFTER, wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+    if isinstance(exc, Forbidden):
+        return Classified(Fault.GONE)
+    if isinstance(exc, BadRequest):  # a subclass of NetworkError in PTB, so it comes first
+        message = str(exc).lower()
+        if "not modified" in message:
+            return Classified(Fault.NOT_MODIFIED)
+        if "chat not found" in message:
+            return Classified(Fault.GONE)
+        return Classified(Fault.BAD_REQUEST)
+    if isinstance(exc, NetworkError):
+        return Classified(Fault.NETWORK)
+    return None
+
+
+def _markup(rows: list[list[KeyButton]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(k.text, callback_data=k.callback_data) for k in row] for row in rows]
+    )
+
+
+class PtbOutbox:
+    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+        self.bot = app.bot
+
+    async def send_text(self, chat_id: int, html: str, rows: list[list[KeyButton]]) -> None:
+        await self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, reply_markup=_markup(rows))
+
+    async def edit_text(self, chat_id: int, message_id: int, html: str, rows: list[list[KeyButton]]) -> None:
+        await self.bot.edit_message_text(
+            html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML, reply_markup=_markup(rows)
+        )
+
+    async def send_document(self, chat_id: int, filename: str, data: bytes, caption: str) -> None:
+        await self.bot.send_document(chat_id, data, filename=filename, caption=caption, parse_mode=ParseMode.HTML)
+
+
+def make_application(engine: Engine, token: str, api_url: str | None) -> Application:  # type: ignore[type-arg]
+    builder = Application.builder().token(token).concurrent_updates(256)
+    if api_url:
+        base = api_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    app = builder.build()
+    channel = TelegramChannel(engine, classify, "telegram")
+    outbox = PtbOutbox(app)
+
+    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or message.from_user is None:
+            return
+        text = message.text or message.caption
+        await channel.on_message(outbox, update.update_id, message.from_user.id, message.chat.id, text)
+
+    async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        await channel.delivery.call("answerCallbackQuery", query.answer)
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        message_id = message.message_id if message is not None else None
+        await channel.on_button(outbox, update.update_id, query.from_user.id, chat_id, message_id, query.data or "")
+
+    async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.inline_query
+        if query is None:
+            return
+        results = [
+            InlineQueryResultArticle(
+                id=r.id,
+                title=r.title,
+                description=r.description,
+                input_message_content=InputTextMessageContent(r.html, parse_mode=ParseMode.HTML),
+            )
+            for r in channel.inline_results(query.query)
+        ]
+        await channel.delivery.call("answerInlineQuery", lambda: query.answer(results, cache_time=60))
+
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handler(InlineQueryHandler(on_inline))
+    app.add_error_handler(_log_error)
+    app.bot_data["channel"] = channel
+    return app
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+
+
+async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
+    channel: TelegramChannel = app.bot_data["channel"]
+    commands = [BotCommand(c, d) for c, d in bot_commands()]
+    await channel.delivery.call("setMyCommands", lambda: app.bot.set_my_commands(commands))
+
+
+async def run_polling(engine: Engine, token: str, api_url: str | None, polling_timeout: int = 30) -> None:
+    app = make_application(engine, token, api_url)
+    async with app:
+        await _set_commands(app)
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=polling_timeout)
+        await app.start()
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+async def run_webhook(engine: Engine, token: str, api_url: str | None, url: str, port: int, path: str) -> None:
+    app = make_application(engine, token, api_url)
+    async with app:
+        await _set_commands(app)
+        assert app.updater is not None
+        await app.updater.start_webhook(listen="0.0.0.0", port=port, url_path=path.lstrip("/"), webhook_url=url)
+        await app.start()
+        log.info("ptb webhook listening on :%d%s for %s", port, path, url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await app.updater.stop()
+            await app.stop()
