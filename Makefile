@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench install postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/skillbot
 
-test: $(STAMP)
+postgres:
+	./scripts/ensure-postgres.sh
+
+test: $(STAMP) postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/engine.py
 	$(VENV)/bin/python bench/qa.py
+	$(VENV)/bin/python bench/certs.py
+	$(VENV)/bin/python bench/telegram.py

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import os
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,19 @@ async def make_engine(tmp_path: Path, kb: KnowledgeBase) -> AsyncIterator[Callab
 
 def msg(text: str | None = None, *, user: int = 7, button: str | None = None, update: int | None = None) -> Incoming:
     return Incoming(user_id=user, chat_id=user, text=text, button=button, update_id=update)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of its own for this test session."""
+    from tests.postgres import start_postgres
+
+    server = start_postgres()
+    if server is None:
+        if os.environ.get("SKILLBOT_REQUIRE_PG") == "1":
+            pytest.fail("PostgreSQL server binaries not found (install Debian's postgresql package)")
+        pytest.skip("PostgreSQL server binaries not found; `.ci/run` installs them")
+    try:
+        yield server.url
+    finally:
+        server.stop()

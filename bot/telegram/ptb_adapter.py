@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
+import os
 from datetime import timedelta
 
-from telegram import (
+# PTB 22 deprecates retry_after as an int in favour of a timedelta; opt in now (classify
+# reads both) so PTB's own code stops warning on every 429.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (  # noqa: E402
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -19,7 +23,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.engine import Engine
 from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands
@@ -30,9 +33,7 @@ log = logging.getLogger(__name__)
 
 def classify(exc: BaseException) -> Classified | None:
     if isinstance(exc, RetryAfter):
-        with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta
-            warnings.simplefilter("ignore", PTBDeprecationWarning)
-            wait = exc.retry_after
+        wait = exc.retry_after
         return Classified(Fault.RETRY_AFTER, wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
     if isinstance(exc, Forbidden):
         return Classified(Fault.GONE)
