@@ -5,12 +5,20 @@ much of the question the best clause actually covers."""
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# Per-character readings are all homophone matching needs; pypinyin's phrase table would
+# add some 50 MB to every process.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+
 from pypinyin import lazy_pinyin
 
 from knowledge.lexicon import CN_DIGITS, Lexicon, bigrams, normalise
@@ -77,32 +85,50 @@ _YEAR = re.compile(r"(20\d{2})年?")
 class FieldIndex:
     """BM25 (k1, b) over one tokenisation of the passages, postings held as numpy arrays."""
 
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.n_docs = len(docs)
-        lengths = np.array([len(d) for d in docs], dtype=np.float32)
-        avg = float(lengths.mean()) if len(docs) else 1.0
-        norm = k1 * (1 - b + b * lengths / max(avg, 1e-6))
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    def __init__(self, docs: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        # Postings grow in compact typed arrays, not lists of tuples: at a thousand notices
+        # the tuples alone would cost hundreds of megabytes while the index is built.
+        doc_ids: dict[str, array[int]] = {}
+        tfs: dict[str, array[int]] = {}
+        lengths = array("f")
         for doc_id, terms in enumerate(docs):
+            lengths.append(len(terms))
             for term, tf in Counter(terms).items():
-                postings[term].append((doc_id, tf))
+                if term not in doc_ids:
+                    doc_ids[sys.intern(term)] = array("i")
+                    tfs[term] = array("i")
+                doc_ids[term].append(doc_id)
+                tfs[term].append(tf)
+        self.n_docs = len(lengths)
+        length = np.frombuffer(lengths, dtype=np.float32) if self.n_docs else np.zeros(0, np.float32)
+        avg = float(length.mean()) if self.n_docs else 1.0
+        norm = k1 * (1 - b + b * length / max(avg, 1e-6))
         self.vocab: dict[str, int] = {}
         self.doc_ids: list[np.ndarray] = []
         self.weights: list[np.ndarray] = []
         self.idf: list[float] = []
-        for term, plist in postings.items():
-            ids = np.fromiter((d for d, _ in plist), dtype=np.int32, count=len(plist))
-            tfs = np.fromiter((t for _, t in plist), dtype=np.float32, count=len(plist))
+        for term, ids_array in doc_ids.items():
+            ids = np.frombuffer(ids_array, dtype=np.int32).copy()
+            tf = np.frombuffer(tfs.pop(term), dtype=np.int32).astype(np.float32)
             self.vocab[term] = len(self.doc_ids)
             self.doc_ids.append(ids)
-            self.weights.append(tfs * (k1 + 1) / (tfs + norm[ids]))
-            df = len(plist)
+            self.weights.append(tf * (k1 + 1) / (tf + norm[ids]))
+            df = len(ids)
             self.idf.append(math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
         self.max_idf = math.log(1 + (self.n_docs + 0.5) / 0.5)
 
     def term_idf(self, term: str) -> float:
         idx = self.vocab.get(term)
         return self.idf[idx] if idx is not None else self.max_idf
+
+    def contains(self, term: str, doc: int) -> bool:
+        """Whether passage `doc` has `term` (postings are sorted by passage)."""
+        idx = self.vocab.get(term)
+        if idx is None:
+            return False
+        ids = self.doc_ids[idx]
+        pos = int(np.searchsorted(ids, doc))
+        return pos < len(ids) and int(ids[pos]) == doc
 
     def score(self, terms: dict[str, float], out: np.ndarray, scale: float = 1.0) -> None:
         for term, weight in terms.items():
@@ -116,10 +142,8 @@ class Retriever:
     def __init__(self, passages: Sequence[Passage], lexicon: Lexicon) -> None:
         self.passages = list(passages)
         self.lexicon = lexicon
-        word_docs = [lexicon.words(self._indexed_text(p)) for p in self.passages]
-        self.words = FieldIndex(word_docs)
-        self.bigrams = FieldIndex([bigrams(self._indexed_text(p)) for p in self.passages])
-        self.word_sets = [frozenset(d) for d in word_docs]
+        self.words = FieldIndex(lexicon.words(self._indexed_text(p)) for p in self.passages)
+        self.bigrams = FieldIndex(bigrams(self._indexed_text(p)) for p in self.passages)
         self.norm_texts = [normalise(self._indexed_text(p)).translate(CN_DIGITS) for p in self.passages]
         self._regions = sorted({p.region for p in self.passages})
         self._region_ids = {r: i for i, r in enumerate(self._regions)}
@@ -298,8 +322,9 @@ class Retriever:
 
     def _coverage(self, options: list[tuple[float, list[tuple[str, str]]]], doc: int) -> float:
         """IDF-weighted share of the question's words the passage contains."""
-        present = self.word_sets[doc]
         text = self.norm_texts[doc]
         total = sum(idf for idf, _ in options)
-        got = sum(idf for idf, forms in options if any(t in present or (f and f in text) for t, f in forms))
+        got = sum(
+            idf for idf, forms in options if any((f and f in text) or self.words.contains(t, doc) for t, f in forms)
+        )
         return got / total if total else 0.0

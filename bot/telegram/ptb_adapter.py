@@ -12,7 +12,7 @@ from datetime import timedelta
 # reads both) so PTB's own code stops warning on every 429.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import (  # noqa: E402
+from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
