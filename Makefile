@@ -27,4 +27,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/engine.py
 	$(VENV)/bin/python bench/qa.py
 	$(VENV)/bin/python bench/certs.py
-	$(VENV)/bin/python bench/telegram.py
+	$(VENV)/bin/python bench/adapters.py

@@ -9,11 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.router import Router
 from bot.services import Services
@@ -22,7 +17,7 @@ from bot.textclean import clean_text
 from handlers import common
 from handlers.base import Context, Incoming, Reply
 from storage.db import Database
-from storage.models import Conversation, ProcessedUpdate, User
+from storage.state import state_store
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +53,7 @@ class Engine:
         self.services = services
         self.router = Router(services.capabilities)
         self._user_locks = KeyedLocks()
+        self.store = state_store(db.is_sqlite)
 
     @classmethod
     async def start(cls, settings: Settings) -> Engine:
@@ -74,14 +70,16 @@ class Engine:
         async with self._user_locks.hold(incoming.user_id):
             try:
                 async with self.db.transaction() as session:
-                    if incoming.update_id is not None and not await self._claim(session, incoming):
+                    if incoming.update_id is not None and not await self.store.claim(
+                        session, incoming.update_id, incoming.user_id
+                    ):
                         log.info("duplicate update %s ignored", incoming.update_id)
                         return []
-                    state, version = await self._lock_state(session, incoming.user_id)
+                    state, version = await self.store.lock_state(session, incoming.user_id)
                     ctx = Context(incoming, copy.deepcopy(state), session, self.services, datetime.now(UTC))
                     replies = await self.router.route(ctx)
                     if ctx.state != state:
-                        await self._save_state(session, incoming.user_id, ctx.state, version)
+                        await self.store.save_state(session, incoming.user_id, ctx.state, version)
                 return replies
             except Exception:
                 # The transaction rolled back: state and the update log are as they were.
@@ -93,37 +91,3 @@ class Engine:
         button = incoming.button.strip() if incoming.button is not None else None
         is_admin = incoming.is_admin or incoming.user_id in self.services.settings.admin_ids
         return replace(incoming, text=text, button=button, is_admin=is_admin)
-
-    async def _claim(self, session: AsyncSession, incoming: Incoming) -> bool:
-        result = await session.execute(
-            self._insert_ignore(ProcessedUpdate).values(
-                update_id=incoming.update_id, user_id=incoming.user_id, processed_at=datetime.now(UTC)
-            )
-        )
-        return result.rowcount == 1
-
-    async def _lock_state(self, session: AsyncSession, user_id: int) -> tuple[dict[str, Any], int]:
-        # FOR UPDATE serialises instances on PostgreSQL; SQLite's BEGIN IMMEDIATE already did.
-        query = (
-            select(Conversation.state, Conversation.version).where(Conversation.user_id == user_id).with_for_update()
-        )
-        row = (await session.execute(query)).first()
-        if row is None:
-            now = datetime.now(UTC)
-            await session.execute(self._insert_ignore(User).values(id=user_id, first_seen=now))
-            await session.execute(
-                self._insert_ignore(Conversation).values(user_id=user_id, state={}, version=0, updated_at=now)
-            )
-            row = (await session.execute(query)).one()
-        return dict(row.state or {}), int(row.version)
-
-    async def _save_state(self, session: AsyncSession, user_id: int, state: dict[str, Any], version: int) -> None:
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.user_id == user_id)
-            .values(state=state, version=version + 1, updated_at=datetime.now(UTC))
-        )
-
-    def _insert_ignore(self, model: type) -> Any:
-        dialect = postgresql if not self.db.is_sqlite else sqlite
-        return dialect.insert(model).on_conflict_do_nothing()
