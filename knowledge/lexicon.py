@@ -24,7 +24,7 @@ _PUNCT_ONLY = re.compile(r"^[\W_]+$")
 # Place names are left out: regions have their own routing (regions.toml).
 NOUN_TAGS = frozenset({"n", "nz", "nt", "vn", "j", "eng"})
 # A noun this common in general Chinese (jieba's own counts) is too generic to be a topic.
-COMMON_WORD_FREQ = 10000
+COMMON_WORD_FREQ = 3000
 
 jieba.setLogLevel(logging.WARNING)
 

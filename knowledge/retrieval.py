@@ -71,12 +71,16 @@ YEAR_BOOST = 1.15
 RERANK_DEPTH = 20
 COVERAGE_FLOOR = 0.5  # final score = BM25 × (COVERAGE_FLOOR + coverage)
 FRAME_PRIOR = 0.8  # headers and sign-offs answer only questions aimed at them
+# "打哪个电话": a clause that gives a phone number is the answer, even in a sign-off.
+CONTACT_BOOST = 1.5
 MIN_COVERAGE = 0.2
 MIN_SCORE = 5.0
 # A question naming a thing the notices never mention is answered only if the best clause
 # covers nearly all the rest of it.
 MIN_COVERAGE_WITH_UNKNOWN = 0.8
 
+_ASKS_CONTACT = re.compile(r"电话|号码|联系人|连系人|联系方式|热线|打哪个|打什么号|找谁咨询|咨询电话")
+_PHONE = re.compile(r"(?<!\d)(?:\d{3,4}-)?\d{7,8}(?!\d)")
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{0,8})[〔\[(（【]?((?:19|20)\d{2})[〕\])）】]?第?(\d{1,4})号")
 _SHORT_DOC_NO = re.compile(r"(?<![\d〔\]）)])(\d{1,4})号文")
 _YEAR = re.compile(r"(20\d{2})年?")
@@ -157,6 +161,7 @@ class Retriever:
         self._kind_prior = np.array(
             [FRAME_PRIOR if p.kind in ("preamble", "closing") else 1.0 for p in self.passages], dtype=np.float32
         )
+        self._has_phone = np.array([bool(_PHONE.search(p.text)) for p in self.passages])
 
     @staticmethod
     def _indexed_text(p: Passage) -> str:
@@ -258,7 +263,10 @@ class Retriever:
         if years:
             scores = np.where(np.isin(self._year_of, list(years)), scores * YEAR_BOOST, scores)
 
-        scores *= self._kind_prior
+        if _ASKS_CONTACT.search(question):
+            scores *= np.where(self._has_phone, CONTACT_BOOST, self._kind_prior)
+        else:
+            scores *= self._kind_prior
         depth = max(k, RERANK_DEPTH)
         top = np.argpartition(-scores, depth)[:depth] if len(scores) > depth else np.arange(len(scores))
         candidates = []
