@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ from storage.db import Database
 from storage.state import state_store
 
 log = logging.getLogger(__name__)
+
+# How often a running bot looks for notices added by `skillbot notices add`.
+KNOWLEDGE_CHECK_S = 30.0
 
 
 class KeyedLocks:
@@ -54,6 +58,9 @@ class Engine:
         self.router = Router(services.capabilities)
         self._user_locks = KeyedLocks()
         self.store = state_store(db.is_sqlite)
+        self.knowledge_check_s = KNOWLEDGE_CHECK_S
+        self._knowledge_checked = time.monotonic()
+        self._reloading = False
 
     @classmethod
     async def start(cls, settings: Settings) -> Engine:
@@ -66,6 +73,7 @@ class Engine:
         await self.db.dispose()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
+        await self._refresh_knowledge()
         incoming = self._normalise(incoming)
         async with self._user_locks.hold(incoming.user_id):
             try:
@@ -85,6 +93,25 @@ class Engine:
                 # The transaction rolled back: state and the update log are as they were.
                 log.exception("update %s from user %s failed", incoming.update_id, incoming.user_id)
                 return common.internal_error()
+
+    async def _refresh_knowledge(self) -> None:
+        """Every KNOWLEDGE_CHECK_S, swap in a new index if notices were added or reindexed."""
+        now = time.monotonic()
+        if now - self._knowledge_checked < self.knowledge_check_s or self._reloading:
+            return
+        self._knowledge_checked = now
+        self._reloading = True
+        try:
+            fresh = await self.services.reloaded(self.db)
+        except Exception:
+            log.exception("reloading the knowledge base failed; keeping the current one")
+            return
+        finally:
+            self._reloading = False
+        if fresh is not None:
+            self.services = fresh
+            self.router = Router(fresh.capabilities)
+            log.info("knowledge base reloaded: %d clauses", fresh.knowledge_version[0])
 
     def _normalise(self, incoming: Incoming) -> Incoming:
         text = clean_text(incoming.text) if incoming.text is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.eligibility import EligibilityRules
 from knowledge.flows import FlowBook
 from knowledge.sources import resolve
-from knowledge.store import load_passages, seed_bundled
+from knowledge.store import knowledge_version, load_passages, seed_bundled
 from storage.db import Database
 
 
@@ -21,13 +22,32 @@ class Services:
     knowledge: KnowledgeBase
     exports_dir: Path = Path("var/exports")
     capabilities: list[Capability] = field(default_factory=list)
+    # (clause count, highest clause id) of the notices the index was built from.
+    knowledge_version: tuple[int, int] = (0, 0)
 
     @classmethod
     async def load(cls, db: Database, settings: Settings) -> Services:
         async with db.transaction() as session:
             await seed_bundled(session)
             passages = await load_passages(session)
-        return cls.build(settings, KnowledgeBase(passages))
+            version = await knowledge_version(session)
+        services = cls.build(settings, KnowledgeBase(passages))
+        services.knowledge_version = version
+        return services
+
+    async def reloaded(self, db: Database) -> Services | None:
+        """Services over the notices now in the store, or None if they have not changed
+        (`skillbot notices add` in another process is picked up without a restart)."""
+        async with db.transaction() as session:
+            version = await knowledge_version(session)
+            if version == self.knowledge_version:
+                return None
+            passages = await load_passages(session)
+        # Building the index is CPU work; a thread keeps the event loop answering meanwhile.
+        knowledge = await asyncio.to_thread(KnowledgeBase, passages)
+        services = Services.build(self.settings, knowledge, self.exports_dir)
+        services.knowledge_version = version
+        return services
 
     @classmethod
     def build(cls, settings: Settings, knowledge: KnowledgeBase, exports_dir: Path | None = None) -> Services:

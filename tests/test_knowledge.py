@@ -243,3 +243,38 @@ def test_cli_bad_files_get_clear_messages(cli_env):
         app, ["notices", "add", str(utf8), "--doc-no", "测〔2024〕6号", "--region", "江苏省", "--date", "下周"]
     )
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
+
+
+async def test_a_running_bot_picks_up_a_notice_added_by_another_process(tmp_path):
+    from bot.engine import Engine
+    from bot.settings import Settings
+    from knowledge.notices import NoticeMeta
+    from knowledge.store import add_notice
+    from storage.db import Database
+    from tests.conftest import msg
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    engine = await Engine.start(Settings(database_url=url))
+    engine.knowledge_check_s = 0.0  # look on every update
+    try:
+        [before] = await engine.handle(msg("焊接机器人操作员多久评价一次", update=1))
+        assert before.payload["answered"] is False
+        other = Database(url)  # `skillbot notices add` in another process
+        meta = NoticeMeta(
+            doc_no="测〔2024〕5号",
+            title="关于焊工技能评价的通知",
+            issuer="某市人社局",
+            region="江苏省",
+            date="2024-03-01",
+        )
+        raw = (
+            "测〔2024〕5号\n一、焊接机器人操作员评价。焊接机器人操作员的技能评价由市鉴定中心每季度组织一次。\n"
+            "二、其他。本通知自印发之日起施行。\n"
+        )
+        async with other.transaction() as session:
+            await add_notice(session, meta, raw)
+        await other.dispose()
+        [after] = await engine.handle(msg("焊接机器人操作员多久评价一次", update=2))
+        assert after.payload["answered"] is True and "测〔2024〕5号" in after.text
+    finally:
+        await engine.close()
