@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -23,6 +24,7 @@ from knowledge.certno import LEVEL_NAMES, decode, id_number_error, mask_id, mask
 from knowledge.extract import level_in
 from storage.db import Database
 from storage.models import Certificate, CertLookup
+from storage.state import sqlite_driver, sqlite_now
 
 # 名册 header → column. Both spellings of 证件号 occur in practice.
 HEADERS = {
@@ -322,7 +324,7 @@ async def _upsert(session: AsyncSession, records: list[dict[str, Any]], is_sqlit
         tuple(
             json.dumps(r["extra"], ensure_ascii=False)
             if c == "extra"
-            else (_sqlite_time(r[c]) if is_sqlite and c == "updated_at" else r[c])
+            else (sqlite_now(r[c]) if is_sqlite and c == "updated_at" else r[c])
             for c in _COLUMNS
         )
         for r in records
@@ -333,11 +335,6 @@ async def _upsert(session: AsyncSession, records: list[dict[str, Any]], is_sqlit
     assert driver is not None
     await driver.executemany(_upsert_sql(is_sqlite), rows)
     return len(records)
-
-
-def _sqlite_time(value: datetime) -> str:
-    """The text form SQLAlchemy's SQLite DateTime type reads back."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
 # -- revoking ---------------------------------------------------------------------------
@@ -401,10 +398,7 @@ async def lookup(
         if limited is not None:
             await _audit(session, requester, number, limited.result, now)
             return limited
-    # Core, not ORM: a lookup is one indexed read and one audit insert, and the hotline
-    # expects it in milliseconds.
-    query = select(*_HOLDER_COLUMNS).where(Certificate.cert_no == normalise(number))
-    row = (await session.execute(query)).first()
+    row = await _holder_row(session, normalise(number))
     result = LookupResult("not_found")
     if row is not None and same_name(row.name, name):
         result = LookupResult("found", holder=_holder(row))
@@ -412,7 +406,29 @@ async def lookup(
     return result
 
 
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+async def _holder_row(session: AsyncSession, number: str) -> Any:
+    # A lookup is one indexed read and one audit insert, and the hotline expects it in
+    # milliseconds: on SQLite both go straight to the driver (see storage.state).
+    if _is_sqlite(session):
+        driver = await sqlite_driver(session)
+        columns = ", ".join(c.key for c in _HOLDER_COLUMNS)
+        rows = await driver.execute_fetchall(f"SELECT {columns} FROM certificates WHERE cert_no = ?", (number,))
+        return SimpleNamespace(**dict(zip([c.key for c in _HOLDER_COLUMNS], rows[0], strict=True))) if rows else None
+    return (await session.execute(select(*_HOLDER_COLUMNS).where(Certificate.cert_no == number))).first()
+
+
 async def _audit(session: AsyncSession, requester: str, number: str, result: str, now: datetime) -> None:
+    if _is_sqlite(session):
+        driver = await sqlite_driver(session)
+        await driver.execute(
+            "INSERT INTO cert_lookups (requester, number_hash, result, at) VALUES (?, ?, ?, ?)",
+            (requester, number_hash(number), result, sqlite_now(now)),
+        )
+        return
     values = {"requester": requester, "number_hash": number_hash(number), "result": result, "at": now}
     await session.execute(insert(CertLookup).values(**values))
 
@@ -420,21 +436,27 @@ async def _audit(session: AsyncSession, requester: str, number: str, result: str
 async def _rate_limited(
     session: AsyncSession, requester: str, now: datetime, limits: RateLimits
 ) -> LookupResult | None:
-    since = now - limits.window
-    mine = await session.scalar(
-        select(func.count()).select_from(CertLookup).where(CertLookup.requester == requester, CertLookup.at > since)
-    )
-    if (mine or 0) >= limits.per_user:
-        oldest = await session.scalar(
-            select(func.min(CertLookup.at)).where(CertLookup.requester == requester, CertLookup.at > since)
+    """Counts this requester's lookups in the window, everyone's in the last minute, and the
+    requester's oldest one in the window (for "try again in N minutes"), in one statement."""
+    since, minute_ago = now - limits.window, now - timedelta(minutes=1)
+    if _is_sqlite(session):
+        driver = await sqlite_driver(session)
+        rows = await driver.execute_fetchall(
+            "SELECT count(*), min(at), (SELECT count(*) FROM cert_lookups WHERE at > ?) "
+            "FROM cert_lookups WHERE requester = ? AND at > ?",
+            (sqlite_now(minute_ago), requester, sqlite_now(since)),
         )
-        if oldest is not None and oldest.tzinfo is None:  # SQLite hands datetimes back naive (UTC)
-            oldest = oldest.replace(tzinfo=now.tzinfo)
+        mine, oldest_text, overall = rows[0]
+        oldest = datetime.fromisoformat(oldest_text).replace(tzinfo=UTC) if oldest_text else None
+    else:
+        overall_q = select(func.count()).select_from(CertLookup).where(CertLookup.at > minute_ago).scalar_subquery()
+        query = select(func.count(), func.min(CertLookup.at), overall_q).where(
+            CertLookup.requester == requester, CertLookup.at > since
+        )
+        mine, oldest, overall = (await session.execute(query)).one()
+    if (mine or 0) >= limits.per_user:
         wait = (oldest + limits.window - now).total_seconds() if oldest else limits.window.total_seconds()
         return LookupResult("rate_limited_user", retry_after_s=max(int(wait) + 1, 1))
-    overall = await session.scalar(
-        select(func.count()).select_from(CertLookup).where(CertLookup.at > now - timedelta(minutes=1))
-    )
     if (overall or 0) >= limits.overall_per_minute:
         return LookupResult("rate_limited_overall", retry_after_s=60)
     return None
@@ -455,6 +477,12 @@ _HOLDER_COLUMNS = (
 )
 
 
+def _day(value: datetime | str | None) -> str | None:
+    if value is None:
+        return None
+    return value[:10] if isinstance(value, str) else value.date().isoformat()
+
+
 def _holder(row: Any) -> dict[str, Any]:
     return {
         "name": mask_name(row.name),
@@ -468,5 +496,5 @@ def _holder(row: Any) -> dict[str, Any]:
         "org_name": row.org_name,
         "status": row.status,
         "revoke_reason": row.revoke_reason,
-        "revoked_at": row.revoked_at.date().isoformat() if row.revoked_at else None,
+        "revoked_at": _day(row.revoked_at),
     }
