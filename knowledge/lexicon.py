@@ -56,9 +56,11 @@ class Lexicon:
         self._tokenizer.initialize()
         for word in self.domain_words:
             self._tokenizer.add_word(word, freq=20000)
-        for words in self.synonyms.values():
-            for word in words:
-                if _CJK_RUN.fullmatch(word):
+        # Both sides of the synonym table are words: the user's phrasing ("自己评") must come
+        # out of jieba whole for its expansion to apply.
+        for key, words in self.synonyms.items():
+            for word in (key, *words):
+                if len(word) > 1 and _CJK_RUN.fullmatch(word):
                     self._tokenizer.add_word(word, freq=5000)
         for region in self.regions:
             for alias in region.aliases:
