@@ -31,6 +31,8 @@ jieba.setLogLevel(logging.WARNING)
 
 def normalise(text: str) -> str:
     """NFKC (full-width to half-width), lower case."""
+    if unicodedata.is_normalized("NFKC", text):  # the quick check is far cheaper than NFKC
+        return text.lower()
     return unicodedata.normalize("NFKC", text).lower()
 
 
