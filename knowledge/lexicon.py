@@ -96,7 +96,7 @@ class Lexicon:
     def words(self, text: str) -> list[str]:
         """Search-mode jieba words of normalised text, stopwords and punctuation removed."""
         out = []
-        for word in self._tokenizer.cut_for_search(normalise(text)):
+        for word in self._tokenizer.cut_for_search(normalise(text), HMM=False):
             word = word.strip()
             if not word or _PUNCT_ONLY.match(word) or word in self.stopwords:
                 continue
