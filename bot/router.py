@@ -40,6 +40,9 @@ class Router:
         if not has_words(text):
             return common.no_words()
         active = self._active(ctx)
+        interrupting = next((c for c in self.capabilities if c is not active and c.interrupts(text)), None)
+        if interrupting is not None:
+            return await interrupting.on_free_text(ctx)
         if active is not None:
             replies = await active.on_text(ctx)
             if replies is not None:

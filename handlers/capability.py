@@ -19,6 +19,11 @@ class Capability(Protocol):
         """Whether free text (outside any dialogue) is meant for this capability."""
         ...
 
+    def interrupts(self, text: str) -> bool:
+        """Whether text is meant for this capability even in the middle of another's
+        dialogue (a pasted certificate number); that dialogue keeps its place."""
+        ...
+
     async def start(self, ctx: Context, args: str) -> list[Reply]:
         """The capability's command (/ask, /filing …), with whatever followed it."""
         ...

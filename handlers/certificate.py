@@ -34,6 +34,9 @@ class CertificateLookup:
     def __init__(self, sources: dict[SourceRef, Passage]) -> None:
         self.sources = sources
 
+    def interrupts(self, text: str) -> bool:
+        return find_number(text) is not None
+
     def claims(self, text: str) -> bool:
         return find_number(text) is not None or bool(_MY_CERT.search(text))
 

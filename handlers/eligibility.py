@@ -104,6 +104,9 @@ class Eligibility:
         self.sources = sources
 
     # -- routing -----------------------------------------------------------------------
+    def interrupts(self, text: str) -> bool:
+        return False
+
     def claims(self, text: str) -> bool:
         facts = extract(text)
         if "rank" in facts and _ASKS_RESULT.search(text):

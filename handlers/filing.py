@@ -43,6 +43,9 @@ class Filing:
         self.sources = sources
 
     # -- routing -----------------------------------------------------------------------
+    def interrupts(self, text: str) -> bool:
+        return False
+
     def claims(self, text: str) -> bool:
         return bool(_OWN_ORG.search(text) and _FILING_GOAL.search(text))
 

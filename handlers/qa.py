@@ -79,6 +79,9 @@ class PolicyQA:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         self.kb = knowledge
 
+    def interrupts(self, text: str) -> bool:
+        return False
+
     def claims(self, text: str) -> bool:
         return True
 

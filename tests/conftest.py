@@ -30,6 +30,9 @@ class ToyFlow:
     def claims(self, text: str) -> bool:
         return text.startswith("toy")
 
+    def interrupts(self, text: str) -> bool:
+        return False
+
     async def start(self, ctx: Context, args: str) -> list[Reply]:
         return await self.on_free_text(ctx)
 
@@ -69,6 +72,9 @@ class Counter:
 
     def claims(self, text: str) -> bool:
         return text == "inc"
+
+    def interrupts(self, text: str) -> bool:
+        return False
 
     async def start(self, ctx: Context, args: str) -> list[Reply]:
         return await self.on_free_text(ctx)

@@ -236,3 +236,13 @@ async def test_revoke_from_chat_is_for_admins_only(make_engine, tmp_path) -> Non
     admin = Incoming(user_id=99, chat_id=99, text=f"/cert revoke {data[2][19]} 违规发证", is_admin=True)
     [done] = await engine.handle(admin)
     assert done.payload["revoked"] == 1
+
+
+async def test_a_number_pasted_in_the_middle_of_a_flow_is_looked_up(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [menu] = await engine.handle(msg("/filing"))
+    await engine.handle(msg(button=menu.buttons[0].payload))
+    [reply] = await engine.handle(msg(f"这个证书 {VALID} 是真的吗"))
+    assert reply.payload["intent"] == "certificate" and reply.payload["asking"] == "name"
+    [resume] = await engine.handle(msg("/filing"))
+    assert resume.payload.get("resume") is True  # the flow kept its place
