@@ -94,26 +94,9 @@ def _numbered_blocks(lines: list[str]) -> list[list[str]]:
 
 
 def build_ours(notices: list[tuple[Any, str]]):  # type: ignore[no-untyped-def]
-    from knowledge.base import KnowledgeBase
-    from knowledge.notices import parse_notice
-    from knowledge.retrieval import Passage
+    from knowledge.base import KnowledgeBase, passages_of
 
-    passages = []
-    for meta, raw in notices:
-        for c in parse_notice(raw, meta):
-            passages.append(
-                Passage(
-                    len(passages) + 1,
-                    meta.doc_no,
-                    meta.title,
-                    meta.issuer,
-                    meta.region,
-                    meta.date,
-                    c.path,
-                    c.kind,
-                    c.text,
-                )
-            )
+    passages = passages_of(notices)
     kb = KnowledgeBase(passages)
 
     def answer(question: str) -> tuple[bool, list[str], float]:

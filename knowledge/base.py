@@ -4,15 +4,30 @@ contacts the notices give for questions they do not answer."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.lexicon import Lexicon
+from knowledge.notices import NoticeMeta, parse_notice
 from knowledge.retrieval import Passage, Retriever, SearchResult
 
 # The national HR hotline; every answer we cannot give points here as the last resort.
 NATIONAL_HOTLINE = "12333（人社服务热线）"
 _PHONE_LINE = re.compile(r"[^\n]*(电话|联系人)[^\n]*")
+
+
+def passages_of(notices: Iterable[tuple[NoticeMeta, str]]) -> list[Passage]:
+    """Passages straight from notice texts (no database): for tests and benchmarks."""
+    out: list[Passage] = []
+    for meta, raw in notices:
+        for c in parse_notice(raw, meta):
+            out.append(
+                Passage(
+                    len(out) + 1, meta.doc_no, meta.title, meta.issuer, meta.region, meta.date, c.path, c.kind, c.text
+                )
+            )
+    return out
 
 
 @lru_cache(maxsize=1)

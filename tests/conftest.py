@@ -12,8 +12,8 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers.base import Button, Context, Incoming, Reply
 from handlers.capability import Capability
-from knowledge.base import KnowledgeBase
-from knowledge.notices import load_manifest, parse_notice
+from knowledge.base import KnowledgeBase, passages_of
+from knowledge.notices import load_manifest
 from knowledge.retrieval import Passage
 from storage.db import Database
 
@@ -98,23 +98,7 @@ _PASSAGES: list[Passage] | None = None
 def bundled_passages() -> list[Passage]:
     global _PASSAGES
     if _PASSAGES is None:
-        out: list[Passage] = []
-        for meta, raw in load_manifest():
-            for c in parse_notice(raw, meta):
-                out.append(
-                    Passage(
-                        len(out) + 1,
-                        meta.doc_no,
-                        meta.title,
-                        meta.issuer,
-                        meta.region,
-                        meta.date,
-                        c.path,
-                        c.kind,
-                        c.text,
-                    )
-                )
-        _PASSAGES = out
+        _PASSAGES = passages_of(load_manifest())
     return _PASSAGES
 
 
