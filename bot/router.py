@@ -39,6 +39,8 @@ class Router:
             return await self._command(ctx, text)
         if not has_words(text):
             return common.no_words()
+        if common.is_greeting(text):
+            return common.welcome()
         active = self._active(ctx)
         interrupting = next((c for c in self.capabilities if c is not active and c.interrupts(text)), None)
         if interrupting is not None:

@@ -33,7 +33,7 @@ from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, source_line
 
 _PERSONAL = re.compile(r"我|本人|孩子|儿子|女儿|老公|老婆|俺")
-_ASKS_RESULT = re.compile(r"评|认定|晋升|升级|技师|高级工|等级|证书|直接")
+_ASKS_RESULT = re.compile(r"评|认定|晋升|升级|技师|高级工|等级|证书|直接|好处|奖励|待遇|有什么用|有啥用")
 _YES = re.compile(r"^(是|对|嗯|有|在|是的|对的|没错|yes|y)[的啊呀吧。！!]*$", re.I)
 _NO = re.compile(r"^(不是|没有|否|不在|没|不|no|n)[的啊呀吧。！!]*$", re.I)
 NO_LEVEL = 9  # "还没有等级": lower than every level 1–5
@@ -137,6 +137,10 @@ class Eligibility:
             ctx.state.pop("active", None)
             return None
         asking = session.get("asking")
+        if asking is None and COMPETITION_WORDS.search(ctx.text):
+            # After a verdict, a whole new question is a new case, not a correction of the last.
+            ctx.state.pop("active", None)
+            return None
         found = self._answer_from_text(ctx.text, asking, session)
         if not found:
             if asking and not is_new_question(ctx.text):

@@ -232,3 +232,11 @@ async def test_region_without_conditions_never_invents_them(make_engine) -> None
     [reply] = await engine.handle(msg("青岛举办的焊工比赛我能报名吗"))
     assert reply.payload["eligible"] is None and reply.payload["basis"] == []
     assert "江苏" in reply.text and "以主办方发布的竞赛通知为准" in reply.text
+
+
+async def test_a_new_question_after_a_verdict_is_a_new_case(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [first] = await engine.handle(msg("我是学生，在无锡职业技术学院读书，户口安徽，能参加学生组的比赛吗"))
+    assert first.payload["eligible"] is True
+    [second] = await engine.handle(msg("我想报名江苏的电工比赛，社保交了八个月"))
+    assert second.payload["eligible"] is None and second.payload["asking"] == "group"  # nothing carried over

@@ -172,3 +172,10 @@ async def test_forged_buttons_are_refused(make_engine, payload):
     engine = await make_engine()
     [reply] = await engine.handle(msg(button=payload))
     assert reply.payload["intent"] == "stale_button"
+
+
+async def test_greetings_get_the_menu(make_engine):
+    engine = await make_engine()
+    for text in ("你好", "在吗？", "谢谢！"):
+        [reply] = await engine.handle(msg(text))
+        assert reply.payload["intent"] == "start" and reply.buttons
