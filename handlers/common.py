@@ -52,12 +52,12 @@ def is_new_question(text: str) -> bool:
 
 
 _GREETING = re.compile(
-    r"^(你好|您好|hi|hello|哈喽|嗨|在吗|在不在|有人吗|早上好|下午好|晚上好|谢谢|多谢|感谢)[呀啊吗！!。~～]*$", re.I
+    r"^(你好|您好|hi|hello|哈喽|嗨|在吗|在不在|有人吗|早上好|下午好|晚上好|谢谢|多谢|感谢)[呀啊吗？?！!。~～ ]*$", re.I
 )
 
 
 def is_greeting(text: str) -> bool:
-    """ "你好", "在吗", "谢谢": small talk gets the menu, not a policy search."""
+    """Small talk ("你好", "在吗", "谢谢") gets the menu, not a policy search."""
     return bool(_GREETING.match(text.strip()))
 
 
