@@ -4,6 +4,7 @@ them a checklist (done / missing / next / contact, each line with its source).""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ _NEXT_WORDS = re.compile(r"^(下一步|继续|好|好的|知道了|明白|ok|收
 _DONE_WORDS = re.compile(r"^(完成|好了|选好了|就这些)")
 _ALL_WORDS = re.compile(r"都有|全部|都准备好|全都")
 
+PLACE_WEIGHT = 3.0
+OTHER_PLACE_FACTOR = 0.3
 STATUS_TITLES = (
     ("done", "✅ 已具备"),
     ("missing", "❌ 还缺少 / 待补充"),
@@ -83,7 +86,7 @@ class Filing:
         if not ctx.token_is_current(token):
             return _stale()
         if action == "s" and arg in self.book.flows:
-            return self._begin(ctx, self.book.flows[arg], {})
+            return self._begin(ctx, self.book.flows[arg])
         if action == "m":
             return self._menu(ctx)
         if action == "e":
@@ -95,7 +98,7 @@ class Filing:
             ctx.state["active"] = {"kind": self.name}
             return self._show(ctx, session, note="接着上次继续。")
         if action == "z":
-            return self._begin(ctx, self.book.flows[session["flow"]], {})
+            return self._begin(ctx, self.book.flows[session["flow"]])
         if session.get("done"):
             return _stale()
         return self._step_button(ctx, session, action, arg)
@@ -139,41 +142,51 @@ class Filing:
         flow = self.book.flows[session["flow"]]
         return flow, flow.step(session["step"])
 
-    def _begin(self, ctx: Context, flow: Flow, prefill: dict[str, Any], notes: list[str] | None = None) -> list[Reply]:
+    def _begin(self, ctx: Context, flow: Flow, told: dict[str, Any] | None = None) -> list[Reply]:
+        """Start `flow`; `told` holds answers the user's own words already gave (free text)."""
         session: dict[str, Any] = {"flow": flow.id, "step": flow.start, "history": [], "answers": {}, "ticks": {}}
+        if told is not None:
+            session["told"] = told
         ctx.state[self.name] = session
         ctx.state["active"] = {"kind": self.name}
-        notes = list(notes or [])
-        for step_id, answer in prefill.items():
-            if session["step"] != step_id:
-                break
-            replies = self._answer(ctx, session, answer, show=False)
-            if replies:  # the prefilled answers already reach the end
-                return replies
-        return self._show(ctx, session, note="\n".join(notes))
+        first = _told_answer(flow, session, flow.step(flow.start))
+        if first is None:
+            return self._show(ctx, session)
+        return self._answer(ctx, session, first, replace=False, said=[_told_note(flow.step(flow.start), first)])
 
-    def _answer(self, ctx: Context, session: dict[str, Any], answer: Any, show: bool = True) -> list[Reply]:
-        flow, step = self._current(session)
-        session["answers"][step.id] = answer
-        session["history"].append(step.id)
-        # Say right away what the answer means (the same lines the checklist will hold).
-        said = [
-            line.text
-            for line in step_lines(step, answer, session["answers"])
-            if step.kind in ("choice", "check", "percent") and line.status in ("todo", "missing")
-        ]
-        next_id = flow.next_of(step, answer, session["answers"])
-        while next_id is not None and flow.step(next_id).kind == "decide":
-            decide = flow.step(next_id)
-            session["history"].append(decide.id)
-            said += [line.text for line in step_lines(decide, None, session["answers"])]
-            next_id = flow.next_of(decide, None, session["answers"])
-        if next_id is None or flow.step(next_id).kind == "end":
-            return self._finish(ctx, session)
-        session["step"] = next_id
-        if not show:
-            return []
-        return self._show(ctx, session, note="\n".join(f"👉 {text}" for text in said), replace=True)
+    def _answer(
+        self,
+        ctx: Context,
+        session: dict[str, Any],
+        answer: Any,
+        replace: bool = True,
+        said: list[str] | None = None,
+    ) -> list[Reply]:
+        """Record the answer to the current step and move on, through decisions and through
+        questions the user already answered in their first message."""
+        flow = self.book.flows[session["flow"]]
+        said = list(said or [])
+        while True:
+            step = flow.step(session["step"])
+            session["answers"][step.id] = answer
+            session["history"].append(step.id)
+            # Say right away what the answer means (the same lines the checklist will hold).
+            if step.kind in ("choice", "check", "percent"):
+                lines = step_lines(step, answer, session["answers"])
+                said += [f"👉 {line.text}" for line in lines if line.status in ("todo", "missing")]
+            next_id = flow.next_of(step, answer, session["answers"])
+            while next_id is not None and flow.step(next_id).kind == "decide":
+                decide = flow.step(next_id)
+                session["history"].append(decide.id)
+                said += [f"👉 {line.text}" for line in step_lines(decide, None, session["answers"])]
+                next_id = flow.next_of(decide, None, session["answers"])
+            if next_id is None or flow.step(next_id).kind == "end":
+                return self._finish(ctx, session)
+            session["step"] = next_id
+            answer = _told_answer(flow, session, flow.step(next_id))
+            if answer is None:
+                return self._show(ctx, session, note="\n".join(said), replace=replace)
+            said.append(_told_note(flow.step(next_id), answer))
 
     def _back(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
         flow = self.book.flows[session["flow"]]
@@ -190,13 +203,23 @@ class Filing:
         flow = self._pick_flow(text)
         if flow is None:
             return self._menu(ctx, note="请先选择要办理的备案事项：")
-        prefill, notes = _prefill(flow, text)
-        return self._begin(ctx, flow, prefill, notes)
+        return self._begin(ctx, flow, _told(flow, text))
 
     def _pick_flow(self, text: str) -> Flow | None:
-        scored = sorted(
-            ((sum(len(t) for t in f.triggers if t in text), f.id) for f in self.book.flows.values()), reverse=True
-        )
+        """The flow the text is about: its trigger words, each weighted down by how many
+        flows share it, plus its place if the text names it. None when unclear (a tie)."""
+        flows = list(self.book.flows.values())
+        sharing = Counter(t for f in flows for t in set(f.triggers))
+        named = [f.place for f in flows if f.place and f.place in text]
+
+        def score(flow: Flow) -> float:
+            words = sum(len(t) / sharing[t] for t in flow.triggers if t in text)
+            if flow.place in named:
+                return words + PLACE_WEIGHT
+            # A flow for another place than the one named is not what the user means.
+            return words * (OTHER_PLACE_FACTOR if named else 1.0)
+
+        scored = sorted(((score(f), f.id) for f in flows), reverse=True)
         if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[0][0] == scored[1][0]):
             return None
         return self.book.flows[scored[0][1]]
@@ -383,29 +406,38 @@ def _match_option(step: Step, text: str) -> str | None:
     return None if best is None or tied else best[1]
 
 
-def _prefill(flow: Flow, text: str) -> tuple[dict[str, Any], list[str]]:
-    """Answers the user's own words already give, from the first step on, until one is not given."""
-    answers: dict[str, Any] = {}
-    notes: list[str] = []
-    step_id: str | None = flow.start
-    while step_id is not None:
-        step = flow.step(step_id)
-        answer: Any = None
+def _told(flow: Flow, text: str) -> dict[str, Any]:
+    """Answers the user's first message already gives, for any question of the flow: an
+    option named in it, or a percentage. Steps marked `from_text = false` (yes/no questions
+    whose words are too common) are never answered this way."""
+    told: dict[str, Any] = {}
+    for step in flow.steps.values():
+        if not step.from_text:
+            continue
         if step.kind == "choice":
-            answer = _match_option(step, text) or _only_open_option(flow, step, answers)
-        elif step.kind == "percent" and _PERCENT_SIGN.search(text):
-            answer = parse_percent(_PERCENT_SIGN.search(text).group(0))  # type: ignore[union-attr]
-        if answer is None or (step.kind == "percent" and not 0 <= answer <= 100):
-            break
-        answers[step.id] = answer
-        shown = step.option(str(answer)).label if step.kind == "choice" else f"{answer:g}%"  # type: ignore[union-attr]
-        notes.append(f"{step.item}：{shown}")
-        step_id = flow.next_of(step, answer, answers)
-        while step_id is not None and flow.step(step_id).kind == "decide":
-            step_id = flow.next_of(flow.step(step_id), None, answers)
-    if notes:
-        return answers, ["根据您的描述，已确定——" + "；".join(notes) + "。"]
-    return answers, []
+            value = _match_option(step, text)
+            if value is not None:
+                told[step.id] = value
+        elif step.kind == "percent" and (m := _PERCENT_SIGN.search(text)):
+            value = parse_percent(m.group(0))
+            if value is not None and 0 <= value <= 100:
+                told[step.id] = value
+    return told
+
+
+def _told_answer(flow: Flow, session: dict[str, Any], step: Step) -> Any:
+    told = session.get("told")
+    if told is None or step.id in session["answers"]:
+        return None
+    if step.id in told:
+        return told[step.id]
+    return _only_open_option(flow, step, session["answers"]) if step.kind == "choice" else None
+
+
+def _told_note(step: Step, answer: Any) -> str:
+    option = step.option(str(answer)) if step.kind == "choice" else None
+    shown = option.label if option is not None else f"{answer:g}%"
+    return f"根据您的描述，{step.item}：{shown}"
 
 
 def _only_open_option(flow: Flow, step: Step, answers: dict[str, Any]) -> str | None:

@@ -83,6 +83,8 @@ class Step:
     source: SourceRef | None = None
     next: str | None = None
     skippable: bool = False
+    # Whether the user's first message may answer this step (see handlers.filing._told).
+    from_text: bool = True
     if_no: str = ""
     options: tuple[Option, ...] = ()
     items: tuple[Item, ...] = ()
@@ -113,6 +115,8 @@ class Flow:
     start: str
     steps: Mapping[str, Step]
     triggers: tuple[str, ...] = ()
+    # The place users name for the flow's region ("南京"), for routing free text.
+    place: str = ""
     contact: Item | None = None
     path: Path | None = None
 
@@ -289,6 +293,7 @@ def _flow(data: Mapping[str, Any], path: Path) -> Flow:
         start=data["start"],
         steps=steps,
         triggers=tuple(data.get("triggers", ())),
+        place=str(data.get("place", "")),
         contact=Item(contact["text"], _ref(contact, path.name)) if contact else None,
         path=path,
     )
@@ -312,6 +317,7 @@ def _step(raw: Mapping[str, Any], where: str) -> Step:
         source=source,
         next=raw.get("next"),
         skippable=bool(raw.get("skippable", False)),
+        from_text=bool(raw.get("from_text", True)),
         if_no=raw.get("if_no", ""),
         options=tuple(
             Option(
