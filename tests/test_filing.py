@@ -310,3 +310,26 @@ async def test_export_without_a_flow_says_so(make_engine) -> None:  # type: igno
     engine = await make_engine()
     [reply] = await engine.handle(msg("/export"))
     assert reply.payload["export"] is False and reply.document is None
+
+
+async def test_what_the_first_message_says_is_applied_when_its_step_comes(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [step] = await engine.handle(msg("我司是江苏的企业，准备举办一个市级二类赛，异地选手大概占30%，要备案吗"))
+    assert step.payload["flow"] == "js_comp" and step.payload["step"] == "span"
+    [step] = await engine.handle(msg("跨市"))
+    assert step.payload["answers"]["share"] == 30.0 and step.payload["step"] == "form"
+    assert "设区市人社局" in step.text
+
+
+@pytest.mark.parametrize(
+    ("text", "flow"),
+    [
+        ("我们是第三方评价机构，想在江苏申报一个没有国家标准的职业", "js_norm"),
+        ("我们公司在青岛，想搞技能人才自主评价，需要什么条件", "qd_self"),
+        ("我们学校是南京的技师学院，想给学生做技能等级认定，怎么备案", "nj_inst"),
+    ],
+)
+async def test_free_text_picks_the_flow_by_topic_and_place(make_engine, text: str, flow: str) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [reply] = await engine.handle(msg(text))
+    assert reply.payload["flow"] == flow
