@@ -183,3 +183,35 @@ async def test_simultaneous_presses_on_two_processes_are_serialised(workers) -> 
     # One press advanced the dialogue; the other found its button already stale.
     assert sum("失效" in t for t in texts) == 1
     assert sum("养老保险" in t for t in texts) == 1
+
+
+async def test_certificate_registry_on_postgresql(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The registry's PostgreSQL path (Core statements, asyncpg executemany) end to end."""
+    from datetime import UTC, datetime, timedelta
+
+    from bench.roster import rows
+    from storage.certificates import RateLimits, import_roster, lookup, revoke
+    from storage.db import Database
+    from tests.test_certificates import write_roster
+
+    db = Database(postgres_url)
+    await db.migrate()
+    try:
+        data = list(rows(20, seed=99))
+        today = datetime.now(UTC).date()
+        assert (await import_roster(db, write_roster(tmp_path / "a.csv", data), "pg-a", today)).ok
+        data[0][3] = "新名字"
+        assert (await import_roster(db, write_roster(tmp_path / "b.csv", data[:1]), "pg-b", today)).ok
+        now = datetime.now(UTC)
+        limits = RateLimits(per_user=2, window=timedelta(minutes=10))
+        async with db.transaction() as session:
+            found = await lookup(session, data[0][19], "新名字", "pg:1", now, limits)
+            assert await revoke(session, "违规", now, batch="pg-a") == 19
+        async with db.transaction() as session:
+            revoked = await lookup(session, data[1][19], data[1][3], "pg:1", now, limits)
+            limited = await lookup(session, data[1][19], data[1][3], "pg:1", now, limits)
+        assert found.found and found.holder is not None and found.holder["name"] == "新*字"
+        assert revoked.holder is not None and revoked.holder["status"] == "注销"
+        assert limited.result == "rate_limited_user" and limited.retry_after_s > 0
+    finally:
+        await db.dispose()
