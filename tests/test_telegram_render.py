@@ -143,3 +143,13 @@ def test_delivery_gives_up_after_retries_without_raising() -> None:
     delivery = Delivery(lambda e: Classified(Fault.NETWORK), sleep=sleep)
     outcome = asyncio.run(delivery.call("sendMessage", always_fails))
     assert outcome is Fault.FAILED and waits == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_a_message_without_text_is_told_the_bot_reads_text(tmp_path: Path, kb: KnowledgeBase) -> None:
+    loop = asyncio.new_event_loop()
+    engine = loop.run_until_complete(build_engine(tmp_path / "bot.db", kb))
+    out = RecordingOutbox()
+    loop.run_until_complete(TelegramChannel(engine, _no_faults, "telegram").on_message(out, 1, 1, 1, None))
+    assert "文字" in out.messages[0][0]
+    loop.run_until_complete(engine.close())
+    loop.close()

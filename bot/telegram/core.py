@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot.engine import Engine
 from bot.telegram.render import KeyButton, keyboard, split_text, to_html
+from handlers import common
 from handlers.base import Incoming, Reply
 from handlers.common import COMMANDS
 from handlers.qa import citation
@@ -114,8 +115,10 @@ class TelegramChannel:
         )
 
     async def on_message(self, out: Outbox, update_id: int, user_id: int, chat_id: int, text: str | None) -> None:
-        # Photos, stickers and the like carry no text: the engine answers that it reads text.
-        replies = await self.engine.handle(self.incoming(update_id, user_id, chat_id, text or "", None))
+        if text is None:  # a photo, sticker or voice message: nothing to route, no state to touch
+            replies = common.no_words()
+        else:
+            replies = await self.engine.handle(self.incoming(update_id, user_id, chat_id, text, None))
         await self.deliver(out, chat_id, replies, edit_message_id=None)
 
     async def on_button(
