@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.router import Router
 from bot.services import Services
@@ -18,12 +18,14 @@ from bot.textclean import clean_text
 from handlers import common
 from handlers.base import Context, Incoming, Reply
 from storage.db import Database
-from storage.state import state_store
+from storage.state import prune_processed_updates, state_store
 
 log = logging.getLogger(__name__)
 
 # How often a running bot looks for notices added by `skillbot notices add`.
 KNOWLEDGE_CHECK_S = 30.0
+# Telegram redelivers an update for at most a day; older update ids need not be kept.
+UPDATE_ID_RETENTION = timedelta(days=7)
 
 
 class KeyedLocks:
@@ -66,6 +68,7 @@ class Engine:
     async def start(cls, settings: Settings) -> Engine:
         db = Database(settings.database_url)
         await db.migrate()
+        await prune_processed_updates(db, datetime.now(UTC) - UPDATE_ID_RETENTION)
         services = await Services.load(db, settings)
         return cls(db, services)
 

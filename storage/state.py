@@ -13,10 +13,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Database
 from storage.models import Conversation, ProcessedUpdate, User
 
 
@@ -115,3 +116,10 @@ class SqliteStateStore:
 
 def state_store(is_sqlite: bool) -> StateStore:
     return SqliteStateStore() if is_sqlite else CoreStateStore(is_sqlite=False)
+
+
+async def prune_processed_updates(db: Database, before: datetime) -> int:
+    """Forget update ids older than `before`; run at start-up so the log stays small."""
+    async with db.transaction() as session:
+        result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

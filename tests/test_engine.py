@@ -179,3 +179,29 @@ async def test_greetings_get_the_menu(make_engine):
     for text in ("你好", "在吗？", "谢谢！"):
         [reply] = await engine.handle(msg(text))
         assert reply.payload["intent"] == "start" and reply.buttons
+
+
+async def test_old_update_ids_are_pruned_at_start(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from bot.engine import Engine
+    from bot.settings import Settings
+    from storage.models import ProcessedUpdate
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    engine = await Engine.start(Settings(database_url=url))
+    await engine.handle(msg("/help", update=1))
+    await engine.handle(msg("/help", update=2))
+    async with engine.db.transaction() as session:
+        old = datetime.now(UTC) - timedelta(days=30)
+        await session.execute(
+            ProcessedUpdate.__table__.update().where(ProcessedUpdate.update_id == 1).values(processed_at=old)
+        )
+    await engine.close()
+    restarted = await Engine.start(Settings(database_url=url))
+    async with restarted.db.transaction() as session:
+        kept = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
+    await restarted.close()
+    assert kept == [2]
