@@ -80,9 +80,10 @@ class Router:
 
     def _cancel(self, ctx: Context) -> list[Reply]:
         active = self._active(ctx)
-        ctx.state.pop("active", None)
         if active is not None:
-            ctx.state.pop(active.name, None)  # a capability keeps its dialogue under its name
+            ctx.end_dialogue(active.name)
+        else:
+            ctx.step_aside()
         ctx.next_token()  # buttons of the cancelled step go stale
         return common.cancelled(active.title if active is not None else None)
 

@@ -79,6 +79,19 @@ class Context:
     def text(self) -> str:
         return self.incoming.text or ""
 
+    # A capability keeps its dialogue under state[<its name>]; state["active"] names the one
+    # that gets the user's next text first.
+    def activate(self, name: str) -> None:
+        self.state["active"] = {"kind": name}
+
+    def step_aside(self) -> None:
+        """Stop taking the user's text first; the dialogue's own state stays for resuming."""
+        self.state.pop("active", None)
+
+    def end_dialogue(self, name: str) -> None:
+        self.state.pop(name, None)
+        self.step_aside()
+
     def next_token(self) -> str:
         """A fresh token for buttons of the step being shown; older buttons become stale."""
         seq = int(self.state.get("seq", 0)) + 1

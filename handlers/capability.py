@@ -8,7 +8,7 @@ from handlers.base import Context, Reply
 
 
 class Capability(Protocol):
-    #: Intent name in payloads, also the key of its state under state["active"].
+    #: Intent name in payloads; also the key of its dialogue state and its kind in state["active"].
     name: str
     #: Button payload prefix, e.g. "qa" for "qa:fb:12:1".
     prefix: str

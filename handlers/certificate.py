@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from handlers import common
 from handlers.base import Button, Context, Reply
 from knowledge.certno import OLD_QUALIFICATION, SKILL_LEVEL, Decoded, decode, describe, find_number
 from knowledge.retrieval import Passage
@@ -56,7 +57,7 @@ class CertificateLookup:
     async def on_text(self, ctx: Context) -> list[Reply] | None:
         session = ctx.state.get(self.name)
         if not isinstance(session, dict):
-            ctx.state.pop("active", None)
+            ctx.step_aside()
             return None
         text = ctx.text.strip()
         number = find_number(text) or (text if _NUMBERISH.fullmatch(text) else None)
@@ -70,17 +71,16 @@ class CertificateLookup:
             return await self._lookup(ctx, session["number"], text)
         if number:
             return self._number(ctx, number)
-        ctx.state.pop("active", None)  # not a number: the user moved on to something else
-        ctx.state.pop(self.name, None)
+        ctx.end_dialogue(self.name)  # not a number: the user moved on to something else
         return None
 
     async def on_button(self, ctx: Context, data: str) -> list[Reply]:
-        return [Reply("这个按钮已失效，请重新发送证书编号。", payload={"intent": "stale_button"})]
+        return common.stale_button("/cert")
 
     # -- steps -------------------------------------------------------------------------
     def _ask_number(self, ctx: Context) -> list[Reply]:
         ctx.state[self.name] = {"asking": "number"}
-        ctx.state["active"] = {"kind": self.name}
+        ctx.activate(self.name)
         text = "请发送要查询的证书编号（职业技能等级证书为22位，以S或Y开头，例如 S000032010001213000123）。"
         return [self._reply(text, None, asking="number")]
 
@@ -88,7 +88,7 @@ class CertificateLookup:
         decoded = decode(raw, ctx.now.date())
         if decoded.format == SKILL_LEVEL and not decoded.errors:
             ctx.state[self.name] = {"asking": "name", "number": decoded.number}
-            ctx.state["active"] = {"kind": self.name}
+            ctx.activate(self.name)
             text = (
                 f"这是职业技能等级证书编号（全国统一编码规则）：{describe(decoded)}。\n"
                 "编号格式正确不代表证书一定真实，还需要查登记记录。"
@@ -96,7 +96,7 @@ class CertificateLookup:
             )
             return [self._reply(text, decoded, asking="name")]
         ctx.state[self.name] = {"asking": "number"}
-        ctx.state["active"] = {"kind": self.name}
+        ctx.activate(self.name)
         if decoded.format == SKILL_LEVEL:
             text = (
                 f"编号“{decoded.number}”是22位，但不符合职业技能等级证书的全国统一编码规则：\n"
@@ -104,8 +104,7 @@ class CertificateLookup:
                 + "\n请核对证书上的编号后重新发送。"
             )
             return [self._reply(text, decoded, asking="number")]
-        ctx.state.pop("active", None)
-        ctx.state.pop(self.name, None)
+        ctx.end_dialogue(self.name)
         if decoded.format == OLD_QUALIFICATION:
             text = (
                 f"这是旧版{decoded.fields['kind']}的编号"
@@ -137,8 +136,7 @@ class CertificateLookup:
             who = "您" if result.result == "rate_limited_user" else "当前查询的人较多，系统"
             text = f"{who}查询太频繁了，请约{minutes}分钟后再试。这是为了防止有人批量试探证书编号。"
             return [self._reply(text, decoded, found=None, limited=True)]
-        ctx.state.pop("active", None)
-        ctx.state.pop(self.name, None)
+        ctx.end_dialogue(self.name)
         return [self._reply(_result_text(result), decoded, found=result.found, holder=result.holder)]
 
     async def _admin_revoke(self, ctx: Context, args: str) -> list[Reply]:

@@ -94,8 +94,10 @@ def no_words() -> list[Reply]:
     return notice("no_words", "我只能看懂文字。请用文字描述您的问题，例如：“青岛企业自主评价要交哪些材料？”")
 
 
-def stale_button() -> list[Reply]:
-    return notice("stale_button", "这个按钮已失效或无法识别，请使用最新一条消息中的按钮，或发送 /help。")
+def stale_button(command: str = "/help") -> list[Reply]:
+    """A button from an older step, another flow, or forged: refused, nothing changes.
+    `command` is where the user picks up again (/filing resumes a flow)."""
+    return notice("stale_button", f"这个按钮已失效或无法识别，请使用最新一条消息中的按钮，或发送 {command}。")
 
 
 def internal_error() -> list[Reply]:

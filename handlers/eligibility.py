@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import common
 from handlers.base import Button, Context, Reply
 from handlers.common import is_new_question
 from knowledge.eligibility import (
@@ -121,7 +122,7 @@ class Eligibility:
         if args:
             return self._begin(ctx, extract(args), notes=[])
         if isinstance(session, dict) and session.get("asking"):
-            ctx.state["active"] = {"kind": self.name}
+            ctx.activate(self.name)
             return self._ask(ctx, session, notes=["继续上次的参赛资格自测。"])
         return self._begin(ctx, {}, notes=[])
 
@@ -134,12 +135,12 @@ class Eligibility:
     async def on_text(self, ctx: Context) -> list[Reply] | None:
         session = ctx.state.get(self.name)
         if not isinstance(session, dict):
-            ctx.state.pop("active", None)
+            ctx.step_aside()
             return None
         asking = session.get("asking")
         if asking is None and COMPETITION_WORDS.search(ctx.text):
             # After a verdict, a whole new question is a new case, not a correction of the last.
-            ctx.state.pop("active", None)
+            ctx.step_aside()
             return None
         found = self._answer_from_text(ctx.text, asking, session)
         if not found:
@@ -147,7 +148,7 @@ class Eligibility:
                 return self._ask(ctx, session, notes=["没看懂您的回答。"], replace=False)
             # A verdict was given, or this is a question of its own: hand it to the router.
             # An unanswered question stays saved; /eligibility resumes it.
-            ctx.state.pop("active", None)
+            ctx.step_aside()
             return None
         return self._advance(ctx, session, found)
 
@@ -155,13 +156,12 @@ class Eligibility:
         token, _, rest = data.partition(":")
         session = ctx.state.get(self.name)
         if not ctx.token_is_current(token) or not isinstance(session, dict):
-            return _stale()
+            return common.stale_button("/eligibility")
         action, _, arg = rest.partition(":")
         if action == "back":
             return self._back(ctx, session)
         if action == "cancel":
-            ctx.state.pop(self.name, None)
-            ctx.state.pop("active", None)
+            ctx.end_dialogue(self.name)
             ctx.next_token()
             return [
                 Reply(
@@ -174,13 +174,13 @@ class Eligibility:
             options = QUESTIONS[fact].options if fact in QUESTIONS else ()
             if fact == session["asking"] and index.isdigit() and int(index) < len(options):
                 return self._advance(ctx, session, dict(options[int(index)][1]), replace=True)
-        return _stale()
+        return common.stale_button("/eligibility")
 
     # -- dialogue ----------------------------------------------------------------------
     def _begin(self, ctx: Context, facts: dict[str, Any], notes: list[str]) -> list[Reply]:
         session: dict[str, Any] = {"facts": {}, "asked": [], "asking": None}
         ctx.state[self.name] = session
-        ctx.state["active"] = {"kind": self.name}
+        ctx.activate(self.name)
         return self._advance(ctx, session, facts, notes=notes)
 
     def _advance(
@@ -249,7 +249,7 @@ class Eligibility:
         for key in _FACTS_OF[previous]:
             session["facts"].pop(key, None)
         session["asking"] = previous
-        ctx.state["active"] = {"kind": self.name}
+        ctx.activate(self.name)
         return self._ask(ctx, session, notes=["好的，回到上一个问题。"], replace=True)
 
     def _answer_from_text(self, text: str, asking: str | None, session: dict[str, Any]) -> dict[str, Any]:
@@ -289,7 +289,7 @@ class Eligibility:
         return Reply("\n".join(lines), [Button("重新自测", "m:eligibility")], payload)
 
     def _no_rules(self, ctx: Context, facts: dict[str, Any]) -> list[Reply]:
-        ctx.state.pop("active", None)
+        ctx.step_aside()
         ctx.state[self.name]["asking"] = None
         ctx.next_token()
         place = facts.get("competition_city") or (
@@ -440,12 +440,3 @@ def _payload(verdict: Verdict) -> dict[str, Any]:
         "basis": [rules.source.label] if rules else [],
         "region": rules.region if rules else None,
     }
-
-
-def _stale() -> list[Reply]:
-    return [
-        Reply(
-            "这个按钮已失效，请使用最新一条消息中的按钮，或发送 /eligibility 重新开始。",
-            payload={"intent": "stale_button"},
-        )
-    ]

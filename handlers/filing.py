@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from handlers import common
 from handlers.base import Button, Context, Document, Reply
 from handlers.common import is_new_question
 from knowledge.flows import Flow, FlowBook, Line, Step, checklist, parse_percent, step_lines
@@ -68,7 +69,7 @@ class Filing:
     async def on_text(self, ctx: Context) -> list[Reply] | None:
         session = self._session(ctx)
         if session is None or session.get("done"):
-            ctx.state.pop("active", None)
+            ctx.step_aside()
             return None
         _, step = self._current(session)
         answer = _typed_answer(step, ctx.text, session)
@@ -84,7 +85,7 @@ class Filing:
         token, _, rest = data.partition(":")
         action, _, arg = rest.partition(":")
         if not ctx.token_is_current(token):
-            return _stale()
+            return common.stale_button("/filing")
         if action == "s" and arg in self.book.flows:
             return self._begin(ctx, self.book.flows[arg])
         if action == "m":
@@ -93,14 +94,14 @@ class Filing:
             return self._export(ctx)
         session = self._session(ctx)
         if session is None:
-            return _stale()
+            return common.stale_button("/filing")
         if action == "r" and not session.get("done"):
-            ctx.state["active"] = {"kind": self.name}
+            ctx.activate(self.name)
             return self._show(ctx, session, note="接着上次继续。")
         if action == "z":
             return self._begin(ctx, self.book.flows[session["flow"]])
         if session.get("done"):
-            return _stale()
+            return common.stale_button("/filing")
         return self._step_button(ctx, session, action, arg)
 
     def _step_button(self, ctx: Context, session: dict[str, Any], action: str, arg: str) -> list[Reply]:
@@ -108,8 +109,7 @@ class Filing:
         if action == "b":
             return self._back(ctx, session)
         if action == "x":
-            ctx.state.pop(self.name, None)
-            ctx.state.pop("active", None)
+            ctx.end_dialogue(self.name)
             ctx.next_token()
             return [
                 Reply("已取消备案指引。需要时发送 /filing 重新开始。", payload={"intent": self.name, "cancelled": True})
@@ -129,7 +129,7 @@ class Filing:
             return self._answer(ctx, session, session["ticks"].get(step.id, []))
         if action == "nx" and step.kind == "info":
             return self._answer(ctx, session, "seen")
-        return _stale()
+        return common.stale_button("/filing")
 
     # -- state -------------------------------------------------------------------------
     def _session(self, ctx: Context) -> dict[str, Any] | None:
@@ -148,7 +148,7 @@ class Filing:
         if told is not None:
             session["told"] = told
         ctx.state[self.name] = session
-        ctx.state["active"] = {"kind": self.name}
+        ctx.activate(self.name)
         first = _told_answer(flow, session, flow.step(flow.start))
         if first is None:
             return self._show(ctx, session)
@@ -247,7 +247,7 @@ class Filing:
 
     def _show(self, ctx: Context, session: dict[str, Any], note: str = "", replace: bool = False) -> list[Reply]:
         flow, step = self._current(session)
-        ctx.state["active"] = {"kind": self.name}
+        ctx.activate(self.name)
         done, total = _progress(flow, session)
         token = ctx.next_token()
         lines = [note] if note else []
@@ -280,7 +280,7 @@ class Filing:
         flow = self.book.flows[session["flow"]]
         session["done"] = True
         session["finished_at"] = ctx.now.isoformat(timespec="seconds")
-        ctx.state.pop("active", None)
+        ctx.step_aside()
         lines = checklist(flow, session["history"], session["answers"])
         closed = any(line.status == "closed" for line in lines)
         token = ctx.next_token()
@@ -492,9 +492,3 @@ def export_markdown(
         f"# {flow.title} 办理清单\n\n生成时间：{now:%Y-%m-%d %H:%M}　状态：{status}\n{body}\n\n## 依据文件\n{refs}\n\n"
         "> 本清单依据公开文件整理，具体办理以当地人社部门要求为准；咨询电话 12333。\n"
     )
-
-
-def _stale() -> list[Reply]:
-    return [
-        Reply("这个按钮已失效，请使用最新一条消息中的按钮，或发送 /filing 继续。", payload={"intent": "stale_button"})
-    ]
