@@ -13,7 +13,7 @@ from handlers.base import Button, Context, Document, Reply
 from handlers.common import is_new_question
 from knowledge.flows import Flow, FlowBook, Line, Step, checklist, parse_percent, step_lines
 from knowledge.retrieval import Passage
-from knowledge.sources import SourceRef, source_line
+from knowledge.sources import SourceRef, cited, source_line
 
 # "We want to file": an organisation speaking for itself, plus what it wants to do.
 _OWN_ORG = re.compile(r"我们|我单位|我公司|我司|我校|我院|本单位|本企业|本公司|本校|咱们|我们单位|我们学校|我厂")
@@ -485,8 +485,8 @@ def export_markdown(
     flow: Flow, lines: list[Line], sources: dict[SourceRef, Passage], now: datetime, finished: bool
 ) -> str:
     body = render_checklist(flow, lines, markdown=True).replace(f"**{flow.title}** 办理清单", "")
-    cited = sorted({line.source for line in lines if line.source}, key=lambda r: r.label)
-    refs = "\n".join(f"- {source_line(ref, sources[ref])[3:]}" for ref in cited if ref in sources)
+    cited_refs = sorted({line.source for line in lines if line.source}, key=lambda r: r.label)
+    refs = "\n".join(f"- {cited(ref.label, sources[ref])}" for ref in cited_refs if ref in sources)
     status = "已完成" if finished else "未完成（只含已回答部分）"
     return (
         f"# {flow.title} 办理清单\n\n生成时间：{now:%Y-%m-%d %H:%M}　状态：{status}\n{body}\n\n## 依据文件\n{refs}\n\n"

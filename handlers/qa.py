@@ -13,7 +13,7 @@ from handlers.base import Button, Context, Reply
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, SearchResult
-from knowledge.sources import short_issuer
+from knowledge.sources import cited
 from storage.models import Feedback, QaLog
 
 RELATED_MAX = 2
@@ -23,7 +23,7 @@ _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
 
 
 def citation(p: Passage) -> str:
-    return f"来源：{p.doc_no} {p.path}（{short_issuer(p.issuer)}，{p.date}）"
+    return f"来源：{cited(f'{p.doc_no} {p.path}', p)}"
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:

@@ -53,5 +53,10 @@ def short_issuer(issuer: str) -> str:
     return issuer.replace("人力资源和社会保障", "人社").replace("人力资源社会保障", "人社")
 
 
+def cited(label: str, passage: Passage) -> str:
+    """A label with its issuer and date: 苏人社办函〔2022〕54号 一、规范资格审核（江苏省人社厅办公室，2022-04-08）."""
+    return f"{label}（{short_issuer(passage.issuer)}，{passage.date}）"
+
+
 def source_line(ref: SourceRef, passage: Passage) -> str:
-    return f"来源：{ref.label}（{short_issuer(passage.issuer)}，{passage.date}）"
+    return f"来源：{cited(ref.label, passage)}"
