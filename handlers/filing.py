@@ -11,7 +11,7 @@ from typing import Any
 from handlers import common
 from handlers.base import Button, Context, Document, Reply
 from handlers.common import is_new_question
-from knowledge.flows import Flow, FlowBook, Line, Step, checklist, parse_percent, step_lines
+from knowledge.flows import Flow, FlowBook, Line, Option, Step, checklist, parse_percent, step_lines
 from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, cited, source_line
 
@@ -284,7 +284,7 @@ class Filing:
         lines = checklist(flow, session["history"], session["answers"])
         closed = any(line.status == "closed" for line in lines)
         token = ctx.next_token()
-        text = render_checklist(flow, lines, markdown=False)
+        text = render_checklist(flow, lines)
         if closed:
             text += "\n" + self._alternatives(flow, session)
         buttons = [Button("导出清单", f"fl:{token}:e"), Button("重新开始", f"fl:{token}:z")]
@@ -307,11 +307,7 @@ class Filing:
         if not choices or decide is None:
             return ""
         last = flow.step(choices[-1])
-        open_labels = [
-            o.label
-            for o in last.options
-            if (rule := decide.rule_for({**answers, last.id: o.value})) is not None and rule.outcome != "closed"
-        ]
+        open_labels = [o.label for o in _open_options(last, decide, answers)]
         if not open_labels:
             return "按通知，这类机构没有可选的评价范围；请咨询下面的联系人。"
         return f"按通知，这类机构可以选择的{last.item}：{'、'.join(open_labels)}。可点“重新开始”重新选择。"
@@ -440,6 +436,15 @@ def _told_note(step: Step, answer: Any) -> str:
     return f"根据您的描述，{step.item}：{shown}"
 
 
+def _open_options(step: Step, decide: Step, answers: dict[str, Any]) -> list[Option]:
+    """The options of `step` for which `decide` reaches an open (not closed) rule."""
+    return [
+        o
+        for o in step.options
+        if (rule := decide.rule_for({**answers, step.id: o.value})) is not None and rule.outcome != "closed"
+    ]
+
+
 def _only_open_option(flow: Flow, step: Step, answers: dict[str, Any]) -> str | None:
     """If just one option of this question leads anywhere open, the user's earlier answers
     already decide it (南京市属企业 can only file for 企业内自主评价)."""
@@ -448,13 +453,8 @@ def _only_open_option(flow: Flow, step: Step, answers: dict[str, Any]) -> str | 
     following = [flow.step(t) for t in step.successors() if flow.step(t).kind == "decide"]
     if len(following) != 1:
         return None
-    decide = following[0]
-    open_values = [
-        o.value
-        for o in step.options
-        if (rule := decide.rule_for({**answers, step.id: o.value})) is not None and rule.outcome != "closed"
-    ]
-    return open_values[0] if len(open_values) == 1 else None
+    open_options = _open_options(step, following[0], answers)
+    return open_options[0].value if len(open_options) == 1 else None
 
 
 def _reprompt(step: Step) -> str:
@@ -468,27 +468,33 @@ def _reprompt(step: Step) -> str:
     return f"没能识别您的回答。{hints.get(step.kind, '')}发送 /cancel 可退出，进度会保留到您取消为止。"
 
 
-def render_checklist(flow: Flow, lines: list[Line], markdown: bool) -> str:
-    out = [f"**{flow.title}** 办理清单"]
+def render_checklist(flow: Flow, lines: list[Line]) -> str:
+    """The checklist as a chat message."""
+    return "\n".join([f"**{flow.title}** 办理清单", *_checklist_sections(lines, heading="")])
+
+
+def _checklist_sections(lines: list[Line], heading: str) -> list[str]:
+    out: list[str] = []
     for status, title in STATUS_TITLES:
         group = [line for line in lines if line.status == status]
         if not group:
             continue
-        out.append(("## " if markdown else "") + title)
+        out.append(heading + title)
         for line in group:
             src = f"（{line.source.label}）" if line.source else ""
             out.append(f"- {line.text}{src}")
-    return "\n".join(out)
+    return out
 
 
 def export_markdown(
     flow: Flow, lines: list[Line], sources: dict[SourceRef, Passage], now: datetime, finished: bool
 ) -> str:
-    body = render_checklist(flow, lines, markdown=True).replace(f"**{flow.title}** 办理清单", "")
+    body = "\n".join(_checklist_sections(lines, heading="## "))
     cited_refs = sorted({line.source for line in lines if line.source}, key=lambda r: r.label)
     refs = "\n".join(f"- {cited(ref.label, sources[ref])}" for ref in cited_refs if ref in sources)
     status = "已完成" if finished else "未完成（只含已回答部分）"
     return (
-        f"# {flow.title} 办理清单\n\n生成时间：{now:%Y-%m-%d %H:%M}　状态：{status}\n{body}\n\n## 依据文件\n{refs}\n\n"
+        f"# {flow.title} 办理清单\n\n生成时间：{now:%Y-%m-%d %H:%M}　状态：{status}\n\n"
+        f"{body}\n\n## 依据文件\n{refs}\n\n"
         "> 本清单依据公开文件整理，具体办理以当地人社部门要求为准；咨询电话 12333。\n"
     )
