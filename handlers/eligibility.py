@@ -142,7 +142,7 @@ class Eligibility:
             # After a verdict, a whole new question is a new case, not a correction of the last.
             ctx.step_aside()
             return None
-        found = self._answer_from_text(ctx.text, asking, session)
+        found = _answer_from_text(ctx.text, asking)
         if not found:
             if asking and not is_new_question(ctx.text):
                 return self._ask(ctx, session, notes=["没看懂您的回答。"], replace=False)
@@ -202,7 +202,6 @@ class Eligibility:
         asking = session.get("asking")
         if asking and any(key in new for key in _FACTS_OF[asking]):
             session["asked"].append(asking)
-        ruleset = self.rules.ruleset_for(_competition_province(merged))
         if ruleset is None:
             return self._no_rules(ctx, merged)
         verdict = decide(ruleset, merged)
@@ -251,13 +250,6 @@ class Eligibility:
         session["asking"] = previous
         ctx.activate(self.name)
         return self._ask(ctx, session, notes=["好的，回到上一个问题。"], replace=True)
-
-    def _answer_from_text(self, text: str, asking: str | None, session: dict[str, Any]) -> dict[str, Any]:
-        facts = extract(text)
-        if asking is None:
-            return facts
-        facts.update({k: v for k, v in _contextual_answer(text, asking).items() if k not in facts})
-        return facts
 
     # -- replies -----------------------------------------------------------------------
     def _verdict_reply(self, facts: dict[str, Any], verdict: Verdict, notes: list[str]) -> Reply:
@@ -347,6 +339,14 @@ _SHOWN_FACTS = (
     ("hukou", "户籍"),
     ("school_type", "学校"),
 )
+
+
+def _answer_from_text(text: str, asking: str | None) -> dict[str, Any]:
+    """What the text says, read as the answer to the question asked where it is short."""
+    facts = extract(text)
+    if asking is not None:
+        facts.update({k: v for k, v in _contextual_answer(text, asking).items() if k not in facts})
+    return facts
 
 
 def _contextual_answer(text: str, asking: str) -> dict[str, Any]:

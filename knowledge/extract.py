@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import cn2an
@@ -139,9 +142,16 @@ def school_type(clause: str) -> str | None:
     return None
 
 
-def extract(text: str, places: Places | None = None) -> dict[str, Any]:
-    """Every fact the text states; a key is absent when the text does not say."""
-    places = places or shared_places()
+def extract(text: str) -> dict[str, Any]:
+    """Every fact the text states; a key is absent when the text does not say. A fresh dict
+    each time (callers add to it); the reading itself is cached, because routing asks the
+    same message whether it is about eligibility before the handler reads it again."""
+    return dict(_extract(text))
+
+
+@lru_cache(maxsize=256)
+def _extract(text: str) -> Mapping[str, Any]:
+    places = shared_places()
     out = Extracted()
     parts = clauses(text)
     work = [c for c in parts if WORK_WORDS.search(c)]
@@ -157,7 +167,7 @@ def extract(text: str, places: Places | None = None) -> dict[str, Any]:
             out.set("pension_said", found[2])
     _read_group(text, out)
     _read_rank(text, out)
-    return out.facts
+    return MappingProxyType(out.facts)
 
 
 def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | None) -> None:
