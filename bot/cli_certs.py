@@ -109,8 +109,7 @@ async def _lookup(settings: Settings, number: str, name: str, json_out: bool) ->
 
     now = datetime.now(UTC)
     decoded = decode(number, now.date())
-    found = None
-    holder = None
+    result = None
     if decoded.format == SKILL_LEVEL and not decoded.errors:
         db = await _database(settings)
         try:
@@ -118,23 +117,22 @@ async def _lookup(settings: Settings, number: str, name: str, json_out: bool) ->
                 result = await lookup(session, decoded.number, name, "cli", now)
         finally:
             await db.dispose()
-        found, holder = result.found, result.holder
+    holder = result.holder if result else None
     data = {
         "intent": "certificate",
         "format": decoded.format,
         "fields": decoded.fields,
         "errors": decoded.errors,
-        "found": found,
+        "found": result.found if result else None,
         "status": holder["status"] if holder else None,
         "holder": holder,
     }
     if json_out:
         print(json.dumps(data, ensure_ascii=False))
         return
-    from handlers.certificate import _result_text
-    from storage.certificates import LookupResult
-
-    if found is None:
+    if result is None:
         console.print("编号格式不符合职业技能等级证书统一编码规则：" + "；".join(decoded.errors or ["格式未知"]))
         raise typer.Exit(1)
-    console.print(_result_text(LookupResult("found" if found else "not_found", holder)))
+    from handlers.certificate import result_text
+
+    console.print(result_text(result))

@@ -137,7 +137,7 @@ class CertificateLookup:
             text = f"{who}查询太频繁了，请约{minutes}分钟后再试。这是为了防止有人批量试探证书编号。"
             return [self._reply(text, decoded, found=None, limited=True)]
         ctx.end_dialogue(self.name)
-        return [self._reply(_result_text(result), decoded, found=result.found, holder=result.holder)]
+        return [self._reply(result_text(result), decoded, found=result.found, holder=result.holder)]
 
     async def _admin_revoke(self, ctx: Context, args: str) -> list[Reply]:
         if not ctx.incoming.is_admin:
@@ -165,7 +165,8 @@ def _shown(number: str) -> str:
     return number if len(number) <= 30 else number[:30] + "…"
 
 
-def _result_text(result: LookupResult) -> str:
+def result_text(result: LookupResult) -> str:
+    """What a lookup found, in the words the chat and the CLI both use."""
     if not result.found or result.holder is None:
         return (
             "没有查到与这个编号和姓名都相符的证书记录。请核对编号和姓名是否与证书一致。\n"
