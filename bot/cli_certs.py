@@ -37,19 +37,19 @@ def import_(
 
 
 async def _import(settings: Settings, file: Path, batch: str) -> None:
-    from storage.certificates import RosterError, import_roster, read_roster
+    from storage.certificates import RosterError, import_roster
 
-    try:
-        total, _ = read_roster(file)
-    except RosterError as exc:
-        fail(str(exc))
     db = await _database(settings)
     columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task("rows", total=total)
+            task = progress.add_task("rows", total=None)
             report = await import_roster(
-                db, file, batch, datetime.now(UTC).date(), lambda n: progress.update(task, completed=n)
+                db,
+                file,
+                batch,
+                datetime.now(UTC).date(),
+                lambda n, total: progress.update(task, completed=n, total=total),
             )
     except RosterError as exc:
         fail(str(exc))

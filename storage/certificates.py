@@ -85,34 +85,33 @@ def read_roster(path: Path) -> tuple[int | None, Iterator[tuple[int, dict[str, A
     """(row count if cheap to know, rows as {header: value}) with 1-based file line numbers."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _count_lines(path), _read_csv(path)
+        encoding, lines = _scan_csv(path)
+        return max(lines - 1, 0), _read_csv(path, encoding)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     raise RosterError(f"不支持的文件类型“{path.suffix}”：请使用 .csv 或 .xlsx")
 
 
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as f:
-        return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1, 0)
-
-
-def _encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030, checked over the whole file without loading it."""
+def _scan_csv(path: Path) -> tuple[str, int]:
+    """The file's encoding, UTF-8 (with or without BOM) or GB18030, and its line count, in one
+    pass without loading it (a newline byte never occurs inside a character of either)."""
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
+        lines = 0
         try:
             with path.open("rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
+                    lines += chunk.count(b"\n")
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
-            return encoding
+            return encoding, lines
         except UnicodeDecodeError:
             continue
     raise RosterError("文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding=_encoding(path), newline="") as f:
+def _read_csv(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding=encoding, newline="") as f:
         reader = csv.reader(f)
         header = _header(next(reader, []))
         for line_no, values in enumerate(reader, start=2):
@@ -252,11 +251,11 @@ async def import_roster(
     path: Path,
     batch: str,
     today: date,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportReport:
     """Every row or none: rows are written in chunks inside one transaction that is rolled
     back if any row is invalid, so a bad row in the middle leaves the registry untouched."""
-    _, rows = read_roster(path)
+    total, rows = read_roster(path)
     report = ImportReport()
     seen: dict[str, int] = {}
     pending: list[dict[str, Any]] = []
@@ -268,7 +267,7 @@ async def import_roster(
         for line_no, raw in rows:
             report.rows += 1
             if on_progress is not None and report.rows % 1000 == 0:
-                on_progress(report.rows)
+                on_progress(report.rows, total)
             record, errors = validate_row(raw, today)
             if record:
                 first = seen.setdefault(record["cert_no"], line_no)
@@ -295,7 +294,7 @@ async def import_roster(
         if pending:
             report.inserted_or_updated += await _upsert(session, pending, db.is_sqlite)
         if on_progress is not None:
-            on_progress(report.rows)
+            on_progress(report.rows, total)
     return report
 
 
