@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from knowledge.certno import id_check_digit
+from knowledge.extract import LEVEL_NAMES
 
 HEADER = [
     "序号",
@@ -34,7 +35,6 @@ HEADER = [
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华建国"
-LEVELS = {1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工", 5: "五级/初级工"}
 JOBS = [("6-18-01-01", "车工", "数控车工"), ("6-25-04-07", "焊工", "电焊工"), ("4-07-05-02", "电工", "维修电工")]
 
 
@@ -74,7 +74,7 @@ def rows(n: int, seed: int = 7, start: int = 0) -> Iterator[list[str]]:
             code,
             occupation,
             job,
-            LEVELS[level],
+            LEVEL_NAMES[level],
             cert_number(i, year, level),
             f"20{year}-06-{rng.randint(1, 28):02d}",
         ]

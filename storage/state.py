@@ -1,7 +1,7 @@
 """The engine's per-update bookkeeping: claim the update id, lock and read the user's
 state, write it back. Two implementations of the same three statements:
 
-* `CoreStateStore`: SQLAlchemy Core, any database (PostgreSQL locks the row FOR UPDATE).
+* `CoreStateStore`: SQLAlchemy Core on PostgreSQL (the row is locked FOR UPDATE).
 * `SqliteStateStore`: the same SQL sent straight to the aiosqlite connection under the
   session. Through SQLAlchemy each statement costs several thread hops (execute, fetch,
   close); here each is one, which is most of an update's cost on SQLite.
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -30,11 +30,9 @@ class StateStore(Protocol):
 
 
 class CoreStateStore:
-    def __init__(self, is_sqlite: bool) -> None:
-        self._dialect = sqlite if is_sqlite else postgresql
-
-    def _insert_ignore(self, model: type) -> Any:
-        return self._dialect.insert(model).on_conflict_do_nothing()
+    @staticmethod
+    def _insert_ignore(model: type) -> Any:
+        return postgresql.insert(model).on_conflict_do_nothing()
 
     async def claim(self, session: AsyncSession, update_id: int, user_id: int) -> bool:
         values = {"update_id": update_id, "user_id": user_id, "processed_at": datetime.now(UTC)}
@@ -42,7 +40,7 @@ class CoreStateStore:
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def lock_state(self, session: AsyncSession, user_id: int) -> tuple[dict[str, Any], int]:
-        # FOR UPDATE serialises instances on PostgreSQL; SQLite's BEGIN IMMEDIATE already did.
+        # FOR UPDATE serialises the instances: a second one waits here for the first's commit.
         query = (
             select(Conversation.state, Conversation.version).where(Conversation.user_id == user_id).with_for_update()
         )
@@ -78,11 +76,10 @@ def sqlite_now(at: datetime | None = None) -> str:
 
 
 class SqliteStateStore:
-    async def _driver(self, session: AsyncSession) -> Any:
-        return await sqlite_driver(session)
+    """SQLite's BEGIN IMMEDIATE (storage.db) already holds the write lock for the update."""
 
     async def claim(self, session: AsyncSession, update_id: int, user_id: int) -> bool:
-        driver = await self._driver(session)
+        driver = await sqlite_driver(session)
         cursor = await driver.execute(
             "INSERT OR IGNORE INTO processed_updates (update_id, user_id, processed_at) VALUES (?, ?, ?)",
             (update_id, user_id, sqlite_now()),
@@ -92,7 +89,7 @@ class SqliteStateStore:
         return bool(claimed)
 
     async def lock_state(self, session: AsyncSession, user_id: int) -> tuple[dict[str, Any], int]:
-        driver = await self._driver(session)
+        driver = await sqlite_driver(session)
         query = "SELECT state, version FROM conversations WHERE user_id = ?"
         rows = await driver.execute_fetchall(query, (user_id,))
         if not rows:
@@ -107,7 +104,7 @@ class SqliteStateStore:
         return dict(json.loads(state) if state else {}), int(version)
 
     async def save_state(self, session: AsyncSession, user_id: int, state: dict[str, Any], version: int) -> None:
-        driver = await self._driver(session)
+        driver = await sqlite_driver(session)
         await driver.execute(
             "UPDATE conversations SET state = ?, version = ?, updated_at = ? WHERE user_id = ?",
             (json.dumps(state, ensure_ascii=False), version + 1, sqlite_now(), user_id),
@@ -115,7 +112,7 @@ class SqliteStateStore:
 
 
 def state_store(is_sqlite: bool) -> StateStore:
-    return SqliteStateStore() if is_sqlite else CoreStateStore(is_sqlite=False)
+    return SqliteStateStore() if is_sqlite else CoreStateStore()
 
 
 async def prune_processed_updates(db: Database, before: datetime) -> int:

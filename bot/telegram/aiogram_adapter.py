@@ -32,7 +32,7 @@ from aiogram.types import (
 )
 
 from bot.engine import Engine
-from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands
+from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands, classify_bad_request
 from bot.telegram.render import KeyButton
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,7 @@ def classify(exc: BaseException) -> Classified | None:
     if isinstance(exc, (TelegramForbiddenError, TelegramNotFound)):
         return Classified(Fault.GONE)
     if isinstance(exc, TelegramBadRequest):
-        if "not modified" in str(exc):
-            return Classified(Fault.NOT_MODIFIED)
-        if "chat not found" in str(exc):
-            return Classified(Fault.GONE)
-        return Classified(Fault.BAD_REQUEST)
+        return classify_bad_request(str(exc))
     return None
 
 

@@ -25,7 +25,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters
 
 from bot.engine import Engine
-from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands
+from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands, classify_bad_request
 from bot.telegram.render import KeyButton
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,7 @@ def classify(exc: BaseException) -> Classified | None:
     if isinstance(exc, Forbidden):
         return Classified(Fault.GONE)
     if isinstance(exc, BadRequest):  # a subclass of NetworkError in PTB, so it comes first
-        message = str(exc).lower()
-        if "not modified" in message:
-            return Classified(Fault.NOT_MODIFIED)
-        if "chat not found" in message:
-            return Classified(Fault.GONE)
-        return Classified(Fault.BAD_REQUEST)
+        return classify_bad_request(str(exc))
     if isinstance(exc, NetworkError):
         return Classified(Fault.NETWORK)
     return None
