@@ -12,15 +12,17 @@ from knowledge.base import KnowledgeBase
 from knowledge.eligibility import EligibilityRules
 from knowledge.flows import FlowBook
 from knowledge.sources import resolve
-from knowledge.store import knowledge_version, load_passages, seed_bundled
+from knowledge.store import clauses_version, load_passages, seed_bundled
 from storage.db import Database
+
+EXPORTS_DIR = Path("var/exports")
 
 
 @dataclass
 class Services:
     settings: Settings
     knowledge: KnowledgeBase
-    exports_dir: Path = Path("var/exports")
+    exports_dir: Path = EXPORTS_DIR
     capabilities: list[Capability] = field(default_factory=list)
     # (clause count, highest clause id) of the notices the index was built from.
     knowledge_version: tuple[int, int] = (0, 0)
@@ -30,29 +32,31 @@ class Services:
         async with db.transaction() as session:
             await seed_bundled(session)
             passages = await load_passages(session)
-            version = await knowledge_version(session)
-        services = cls.build(settings, KnowledgeBase(passages))
-        services.knowledge_version = version
-        return services
+            version = await clauses_version(session)
+        return cls.build(settings, KnowledgeBase(passages), knowledge_version=version)
 
     async def reloaded(self, db: Database) -> Services | None:
         """Services over the notices now in the store, or None if they have not changed
         (`skillbot notices add` in another process is picked up without a restart)."""
         async with db.transaction() as session:
-            version = await knowledge_version(session)
+            version = await clauses_version(session)
             if version == self.knowledge_version:
                 return None
             passages = await load_passages(session)
         # Building the index is CPU work; a thread keeps the event loop answering meanwhile.
         knowledge = await asyncio.to_thread(KnowledgeBase, passages)
-        services = Services.build(self.settings, knowledge, self.exports_dir)
-        services.knowledge_version = version
-        return services
+        return Services.build(self.settings, knowledge, self.exports_dir, version)
 
     @classmethod
-    def build(cls, settings: Settings, knowledge: KnowledgeBase, exports_dir: Path | None = None) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        knowledge: KnowledgeBase,
+        exports_dir: Path = EXPORTS_DIR,
+        knowledge_version: tuple[int, int] = (0, 0),
+    ) -> Services:
         """Raises SourceError if a rule or flow cites a clause the knowledge base lacks."""
-        services = cls(settings=settings, knowledge=knowledge, exports_dir=exports_dir or Path("var/exports"))
+        services = cls(settings, knowledge, exports_dir, knowledge_version=knowledge_version)
         services.capabilities = build_capabilities(services)
         return services
 
