@@ -23,7 +23,7 @@ def _bin_dir() -> Path | None:
     return Path(candidates[0]).parent if candidates else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -66,4 +66,4 @@ def start_postgres() -> Postgres | None:
     # Not under pytest's tmp dirs: those are private to root, and the server runs as postgres.
     workdir = Path(tempfile.mkdtemp(prefix="skillbot-pg-"))
     os.chmod(workdir, 0o755)
-    return Postgres(bin_dir, workdir / "data", _free_port()).start()
+    return Postgres(bin_dir, workdir / "data", free_port()).start()

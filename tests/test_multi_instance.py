@@ -118,7 +118,7 @@ class Worker:
 @pytest.fixture
 async def workers(postgres_url: str, tmp_path):  # type: ignore[no-untyped-def]
     from tests.fake_bot_api import FakeBotAPI
-    from tests.postgres import _free_port
+    from tests.postgres import free_port
 
     await empty_store(postgres_url)
     api = await FakeBotAPI().start()
@@ -128,7 +128,7 @@ async def workers(postgres_url: str, tmp_path):  # type: ignore[no-untyped-def]
         "TELEGRAM_API_URL": api.url,
         "LOG_LEVEL": "WARNING",
     }
-    pool = [Worker("aiogram", _free_port(), env).start(), Worker("ptb", _free_port(), env).start()]
+    pool = [Worker("aiogram", free_port(), env).start(), Worker("ptb", free_port(), env).start()]
     try:
         await asyncio.gather(*(w.ready() for w in pool))
         yield api, pool
