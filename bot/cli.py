@@ -46,9 +46,8 @@ def chat(
 
 async def _chat(settings: Settings, script: Path | None, json_out: bool, user: int) -> None:
     from bot.console import ConsoleSession, json_lines, rich_lines, run_interactive, run_script
-    from bot.engine import Engine
 
-    engine = await Engine.start(settings)
+    engine = await start_engine(settings)
     try:
         session = ConsoleSession(engine, user)
         if script is None:
@@ -286,6 +285,17 @@ def migrate() -> None:
     console.print("数据库已是最新结构。")
 
 
+async def start_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """The engine, or a one-line Chinese error if a flow or rule file is broken."""
+    from bot.engine import Engine
+    from knowledge.sources import SourceError
+
+    try:
+        return await Engine.start(settings)
+    except SourceError as exc:  # FlowError too: flows are checked against the notices at start
+        fail(f"规则或流程文件有误，机器人没有启动：{exc}")
+
+
 class Framework(StrEnum):
     aiogram = "aiogram"
     ptb = "ptb"
@@ -312,13 +322,12 @@ async def _serve(
 ) -> None:
     from urllib.parse import urlparse
 
-    from bot.engine import Engine
 
     if framework is Framework.aiogram:
         from bot.telegram import aiogram_adapter as adapter
     else:
         from bot.telegram import ptb_adapter as adapter  # type: ignore[no-redef]
-    engine = await Engine.start(settings)
+    engine = await start_engine(settings)
     token = settings.bot_token or ""
     try:
         if webhook:

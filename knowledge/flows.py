@@ -33,7 +33,7 @@ _ID = re.compile(r"^[a-z0-9_]{1,12}$")
 _PERCENT = re.compile(r"(-?\d+(?:\.\d+)?)\s*(%|％)?")
 
 
-class FlowError(ValueError):
+class FlowError(SourceError):
     """A flow file that cannot be used: bad TOML, a dangling step, a missing clause."""
 
 
