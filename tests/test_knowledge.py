@@ -278,3 +278,22 @@ async def test_a_running_bot_picks_up_a_notice_added_by_another_process(tmp_path
         assert after.payload["answered"] is True and "测〔2024〕5号" in after.text
     finally:
         await engine.close()
+
+
+def test_a_broken_flow_file_stops_the_bot_with_one_chinese_line(cli_env, monkeypatch):
+    from knowledge import flows
+
+    broken = cli_env / "flows"
+    broken.mkdir()
+    (broken / "x.toml").write_text(
+        'id = "x"\ntitle = "坏"\nregion = "江苏省"\nstart = "a"\n[[step]]\nid = "a"\nkind = "end"\n'
+        '[[step]]\nid = "b"\nkind = "end"\n',
+        "utf-8",
+    )
+    monkeypatch.setattr(
+        flows.FlowBook, "load", classmethod(lambda cls: flows.FlowBook({"x": flows.load_flow(broken / "x.toml")}))
+    )
+    script = cli_env / "s.txt"
+    script.write_text("/help\n", "utf-8")
+    result = CliRunner().invoke(app, ["chat", "--script", str(script)])
+    assert result.exit_code == 1 and "规则或流程文件有误" in result.stderr and "Traceback" not in result.output
