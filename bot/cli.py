@@ -14,12 +14,14 @@ from rich.table import Table
 
 from bot.cli_certs import certs_app
 from bot.cli_common import DATE_ARG, cli_settings, console, fail, read_text
+from bot.cli_questions import questions_app
 from bot.settings import Settings
 
 app = typer.Typer(help="技能人才评价政策助手 skillbot", no_args_is_help=False, add_completion=False)
 notices_app = typer.Typer(help="管理政策文件（知识库）")
 app.add_typer(notices_app, name="notices")
 app.add_typer(certs_app, name="certs")
+app.add_typer(questions_app, name="questions")
 DEFAULT_CONSOLE_USER = 1
 
 
@@ -60,17 +62,18 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
 
 
 async def _knowledge(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.services import knowledge_inputs
     from knowledge.base import KnowledgeBase
-    from knowledge.store import load_passages, seed_bundled
+    from knowledge.store import seed_bundled
     from storage.db import Database
 
     db = Database(settings.database_url)
     await db.migrate()
     async with db.transaction() as session:
         await seed_bundled(session)
-        passages = await load_passages(session)
+        passages, bank, _ = await knowledge_inputs(session)
     await db.dispose()
-    return KnowledgeBase(passages)
+    return KnowledgeBase(passages, bank=bank)
 
 
 @app.command()

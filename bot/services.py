@@ -6,14 +6,19 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.settings import Settings
 from handlers.capability import Capability
-from knowledge.base import KnowledgeBase
+from knowledge.bank import QuestionBank
+from knowledge.base import KnowledgeBase, bundled_bank
 from knowledge.eligibility import EligibilityRules
 from knowledge.flows import FlowBook
+from knowledge.retrieval import Passage
 from knowledge.sources import resolve
 from knowledge.store import clauses_version, load_passages, seed_bundled
 from storage.db import Database
+from storage.questions import added_questions, bank_version
 
 EXPORTS_DIR = Path("var/exports")
 
@@ -24,27 +29,26 @@ class Services:
     knowledge: KnowledgeBase
     exports_dir: Path = EXPORTS_DIR
     capabilities: list[Capability] = field(default_factory=list)
-    # (clause count, highest clause id) of the notices the index was built from.
-    knowledge_version: tuple[int, int] = (0, 0)
+    # (clause count, highest clause id, highest added bank question id) the index was built from.
+    knowledge_version: tuple[int, ...] = (0, 0, 0)
 
     @classmethod
     async def load(cls, db: Database, settings: Settings) -> Services:
         async with db.transaction() as session:
             await seed_bundled(session)
-            passages = await load_passages(session)
-            version = await clauses_version(session)
-        return cls.build(settings, KnowledgeBase(passages), knowledge_version=version)
+            passages, bank, version = await knowledge_inputs(session)
+        return cls.build(settings, KnowledgeBase(passages, bank=bank), knowledge_version=version)
 
     async def reloaded(self, db: Database) -> Services | None:
-        """Services over the notices now in the store, or None if they have not changed
-        (`skillbot notices add` in another process is picked up without a restart)."""
+        """Services over the notices and bank questions now in the store, or None if they have
+        not changed (`skillbot notices add` / `questions add` in another process are picked up
+        without a restart)."""
         async with db.transaction() as session:
-            version = await clauses_version(session)
-            if version == self.knowledge_version:
+            if await _version(session) == self.knowledge_version:
                 return None
-            passages = await load_passages(session)
+            passages, bank, version = await knowledge_inputs(session)
         # Building the index is CPU work; a thread keeps the event loop answering meanwhile.
-        knowledge = await asyncio.to_thread(KnowledgeBase, passages)
+        knowledge = await asyncio.to_thread(KnowledgeBase, passages, None, bank)
         return Services.build(self.settings, knowledge, self.exports_dir, version)
 
     @classmethod
@@ -53,12 +57,24 @@ class Services:
         settings: Settings,
         knowledge: KnowledgeBase,
         exports_dir: Path = EXPORTS_DIR,
-        knowledge_version: tuple[int, int] = (0, 0),
+        knowledge_version: tuple[int, ...] = (0, 0, 0),
     ) -> Services:
         """Raises SourceError if a rule or flow cites a clause the knowledge base lacks."""
         services = cls(settings, knowledge, exports_dir, knowledge_version=knowledge_version)
         services.capabilities = build_capabilities(services)
         return services
+
+
+async def _version(session: AsyncSession) -> tuple[int, ...]:
+    return (*await clauses_version(session), await bank_version(session))
+
+
+async def knowledge_inputs(session: AsyncSession) -> tuple[list[Passage], QuestionBank, tuple[int, ...]]:
+    """The clauses, the bundled bank with what operators added, and their version."""
+    passages = await load_passages(session)
+    answerable, out_of_scope = await added_questions(session)
+    bank = bundled_bank().extended(answerable, out_of_scope)
+    return passages, bank, await _version(session)
 
 
 def build_capabilities(services: Services) -> list[Capability]:

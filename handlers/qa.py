@@ -44,21 +44,17 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     return {"answered": result.answered, "hits": [hit_json(h) for h in result.hits] if result.answered else []}
 
 
-def emphasise(text: str, terms: dict[str, float]) -> str:
-    """Bold the sentence(s) of the clause that carry most of the question's terms."""
-    sentences = [m.group(0) for m in _SENTENCE.finditer(text)]
+def answering_sentences(text: str, terms: dict[str, float]) -> list[str]:
+    """The sentence(s) of the clause that carry most of the question's terms, in clause order."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
     if len(sentences) <= 1:
-        return text
+        return sentences
     norm_terms = {normalise(t): w * len(t) for t, w in terms.items() if len(t) > 1}
     scores = [sum(w for t, w in norm_terms.items() if t in normalise(s)) for s in sentences]
     best = max(scores)
     if best <= 0:
-        return text
-    out = text
-    for sentence, score in zip(sentences, scores, strict=True):
-        if score >= 0.75 * best and sentence.strip():
-            out = out.replace(sentence, f"**{sentence.strip()}**", 1)
-    return out
+        return sentences[:1]
+    return [s for s, score in zip(sentences, scores, strict=True) if score >= 0.75 * best]
 
 
 def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:
@@ -115,33 +111,44 @@ class PolicyQA:
             return [self._no_answer(result)]
         best = result.hits[0]
         qa_id = await _log(ctx.session, ctx.incoming.user_id, question, best, result)
+        lead = answering_sentences(best.passage.text, result.terms)
         text = "\n".join(
             [
                 whose_rule(result.regions, best.passage, self.kb),
-                emphasise(best.passage.text, result.terms),
+                *(f"**{sentence}**" for sentence in lead),
                 "",
                 citation(best.passage),
             ]
         )
         related = [h for h in result.hits[1:] if h.score >= RELATED_MIN_RATIO * best.score][:RELATED_MAX]
-        buttons = [Button(f"相关：{_label(h.passage)}", f"qa:c:{h.passage.id}") for h in related]
+        buttons = [Button("📄 查看条款全文", f"qa:c:{best.passage.id}")]
+        buttons += [Button(f"相关：{_label(h.passage)}", f"qa:c:{h.passage.id}") for h in related]
         buttons += [Button("👍 有帮助", f"qa:f:{qa_id}:1"), Button("👎 没帮助", f"qa:f:{qa_id}:0")]
         payload = {"intent": "qa", "qa_id": qa_id, **result_json(result)}
         return [Reply(text=text, buttons=buttons, payload=payload)]
 
     def _no_answer(self, result: SearchResult) -> Reply:
-        if result.reason == "uncovered_region":
+        """An honest refusal that says where to go: the referral of the out-of-scope topic the
+        question is nearest to, else 12333 and the contacts of the region asked about."""
+        payload = {"intent": "qa", "answered": False, "hits": [], "reason": result.reason, "topic": result.topic}
+        topic = self.kb.referral(result.topic) if result.topic else None
+        if topic is not None and topic.id == "chitchat":
+            return Reply(text=topic.referral, buttons=list(common.MENU_BUTTONS), payload=payload)
+        if result.uncovered_places and not result.regions:
             places = "、".join(sorted(result.uncovered_places))
             head = f"知识库里暂时没有{places}的政策文件，无法回答这个问题。现有文件覆盖：全国、江苏、南京、青岛、黄石。"
         else:
             head = "抱歉，现有的政策文件里没有找到能回答这个问题的条款，我不能凭猜测作答。"
-        lines = [head, "", "您可以咨询："]
-        lines += [f"· {c.text}（{c.doc_no}）" for c in self.kb.contacts_for(result.regions)[:4]]
-        lines.append(f"· 全国人社服务热线 {NATIONAL_HOTLINE}")
-        return Reply(
-            text="\n".join(lines),
-            payload={"intent": "qa", "answered": False, "hits": [], "reason": result.reason},
-        )
+        lines = [head, ""]
+        if topic is not None:
+            lines.append(f"【{topic.name}】{topic.referral}")
+        else:
+            lines.append("您可以咨询：")
+            # Only the places asked about, and never a 举报电话 as general help.
+            contacts = [c for c in self.kb.contacts_for(result.regions) if "举报" not in c.text] if result.regions else []
+            lines += [f"· {c.text}（{c.doc_no}）" for c in contacts[:2]]
+            lines.append(f"· 全国人社服务热线 {NATIONAL_HOTLINE}")
+        return Reply(text="\n".join(lines), payload=payload)
 
     def _clause_reply(self, p: Passage) -> Reply:
         text = f"【{p.region}的规定】\n{p.text}\n\n{citation(p)}"

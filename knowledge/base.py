@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge.answering import MODEL_FILE, Answerer, AnswerModel, BankIndex
+from knowledge.bank import QuestionBank, Topic
 from knowledge.lexicon import Lexicon
 from knowledge.notices import NoticeMeta, parse_notice
 from knowledge.retrieval import Passage, Retriever, SearchResult
@@ -31,6 +33,16 @@ def passages_of(notices: Iterable[tuple[NoticeMeta, str]]) -> list[Passage]:
 
 
 @lru_cache(maxsize=1)
+def bundled_bank() -> QuestionBank:
+    return QuestionBank.load()
+
+
+@lru_cache(maxsize=1)
+def bundled_model() -> AnswerModel | None:
+    return AnswerModel.load() if MODEL_FILE.exists() else None
+
+
+@lru_cache(maxsize=1)
 def shared_lexicon() -> Lexicon:
     """jieba's dictionary takes a second to load; one per process is enough."""
     return Lexicon.load()
@@ -44,14 +56,36 @@ class Contact:
 
 
 class KnowledgeBase:
-    def __init__(self, passages: list[Passage], lexicon: Lexicon | None = None) -> None:
+    """The clauses, the ranker over them and, where the bank has an answer model, the model
+    that ranks with the question bank and decides whether to answer."""
+
+    def __init__(
+        self,
+        passages: list[Passage],
+        lexicon: Lexicon | None = None,
+        bank: QuestionBank | None = None,
+        model: AnswerModel | None = None,
+    ) -> None:
         self.lexicon = lexicon or shared_lexicon()
         self.retriever = Retriever(passages, self.lexicon)
         self.passages = {p.id: p for p in passages}
         self.contacts = _extract_contacts(passages)
+        self.bank = bank if bank is not None else bundled_bank()
+        model = model if model is not None else bundled_model()
+        # Without a model (or a bank) the word ranker answers on its own, as it did before.
+        self.answerer = (
+            Answerer(self.retriever, BankIndex(self.bank, passages), model)
+            if model is not None and self.bank.answerable
+            else None
+        )
 
     def search(self, question: str, k: int = 5) -> SearchResult:
+        if self.answerer is not None:
+            return self.answerer.search(question, k)
         return self.retriever.search(question, k)
+
+    def referral(self, topic: str) -> Topic | None:
+        return self.bank.topics.get(topic)
 
     def passage(self, passage_id: int) -> Passage | None:
         return self.passages.get(passage_id)

@@ -55,6 +55,10 @@ class SearchResult:
     reason: str = ""
     terms: dict[str, float] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
+    # The answer model's probability that the question is answered by the best hit.
+    confidence: float = 0.0
+    # For a refusal: the out-of-scope topic the question is nearest to ("" if none).
+    topic: str = ""
 
 
 # Tuned on the development questions, then checked on held-out paraphrases (tests/data).

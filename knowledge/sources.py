@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from knowledge.retrieval import Passage
 
 _SPACE = re.compile(r"\s+")
+_LAYOUT = re.compile(r"[\s|<>]+")
 
 
 class SourceError(ValueError):
@@ -41,12 +43,18 @@ def resolve(ref: SourceRef, passages: Iterable[Passage], where: str) -> Passage:
     if not candidates:
         raise SourceError(f"{where}: 引用的条款不存在：{ref.label}")
     if ref.quote:
-        quote = _SPACE.sub("", ref.quote)
+        quote = _squeeze(ref.quote)
         for p in candidates:
-            if quote in _SPACE.sub("", p.text):
+            if quote in _squeeze(p.text):
                 return p
         raise SourceError(f"{where}: 条款 {ref.label} 中没有这句原文：{ref.quote}")
     return candidates[0]
+
+
+def _squeeze(text: str) -> str:
+    """Quotes compare after NFKC and without white space or layout marks: a page break may
+    split a sentence, a table cell becomes " | ", an autolink loses its angle brackets."""
+    return _LAYOUT.sub("", unicodedata.normalize("NFKC", text))
 
 
 def short_issuer(issuer: str) -> str:

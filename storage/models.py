@@ -101,6 +101,23 @@ class QaLog(Base):
     __table_args__ = (Index("ix_qa_log_answered", "answered"),)
 
 
+class AddedQuestion(Base):
+    """A phrasing an operator added to the question bank (`skillbot questions add`): either
+    the clause it is answered by, or the out-of-scope topic it belongs to."""
+
+    __tablename__ = "bank_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    doc_no: Mapped[str | None] = mapped_column(String(100), default=None)
+    clause_path: Mapped[str | None] = mapped_column(String(200), default=None)
+    topic: Mapped[str | None] = mapped_column(String(50), default=None)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    style: Mapped[str] = mapped_column(String(20), default="added")
+    added_by: Mapped[str] = mapped_column(String(64), default="operator")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Feedback(Base):
     __tablename__ = "feedback"
 

@@ -1,0 +1,287 @@
+"""Which clause answers a question, and whether to answer at all.
+
+Three views of each candidate clause are combined: the word ranker (`retrieval.Retriever`),
+the question bank (how close the question is to the questions this clause is known to answer,
+by characters and by pinyin), and the clause's own text. A logistic model learnt from the banks
+(`knowledge.training`, cross-validated on held-out voices) ranks the candidates; a second one
+decides answer or refuse from the best candidate and from how close the question is to the
+out-of-scope bank. The weights are data (`data/bank/model.json`), not hand-set thresholds."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pypinyin import lazy_pinyin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from knowledge.bank import BANK_DIR, QuestionBank, Topic
+from knowledge.lexicon import normalise
+from knowledge.retrieval import Hit, Passage, Retriever, SearchResult
+
+MODEL_FILE = BANK_DIR / "model.json"
+RANKER_DEPTH = 20  # candidates taken from the word ranker
+NEIGHBOURS = 10  # nearest bank questions that vote
+RANK_FEATURES = ("r_rel", "r_log", "r_cov", "r_top", "b_max", "b_knn", "p_max", "p_knn", "t_cos", "b_top")
+DECIDE_FEATURES = (
+    "s1",
+    "margin",
+    "b_max",
+    "p_max",
+    "o_max",
+    "o_pmax",
+    "o_share",
+    "gap",
+    "r_cov",
+    "r_log",
+    "unknown",
+    "gate",
+    "uncovered",
+    "length",
+)
+
+
+class ModelError(ValueError):
+    """The answer model file is missing, malformed, or made for other features."""
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    features: tuple[str, ...]
+    coef: np.ndarray
+    intercept: float
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.coef + self.intercept
+
+    def as_json(self) -> dict:
+        return {"features": list(self.features), "coef": [round(float(c), 6) for c in self.coef],
+                "intercept": round(self.intercept, 6)}
+
+    @classmethod
+    def from_json(cls, data: dict, expected: Sequence[str]) -> LinearModel:
+        features = tuple(data["features"])
+        if features != tuple(expected) or len(data["coef"]) != len(features):
+            raise ModelError(f"模型特征与代码不一致：{features}")
+        return cls(features, np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    rank: LinearModel
+    decide: LinearModel
+    threshold: float  # answer when the decision probability reaches this
+    report: dict
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                LinearModel.from_json(data["rank"], RANK_FEATURES),
+                LinearModel.from_json(data["decide"], DECIDE_FEATURES),
+                float(data["threshold"]),
+                dict(data.get("report", {})),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{path.name}: 问答模型无法读取：{exc}") from exc
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        data = {"rank": self.rank.as_json(), "decide": self.decide.as_json(), "threshold": round(self.threshold, 4),
+                "report": self.report}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def pinyin_tokens(text: str) -> list[str]:
+    """Syllables and their pairs: 备按 and 备案 look alike here, as they sound alike."""
+    syllables = [s for s in lazy_pinyin(text) if s.strip()]
+    return syllables + [a + "_" + b for a, b in itertools.pairwise(syllables)]
+
+
+class BankIndex:
+    """The bank's questions and the clauses' texts as TF-IDF vectors (characters and pinyin)."""
+
+    def __init__(self, bank: QuestionBank, passages: Sequence[Passage]) -> None:
+        self.passages = list(passages)
+        position = {p.id: i for i, p in enumerate(self.passages)}
+        resolved = bank.resolve(self.passages)
+        self.owner = np.array([position[p.id] for _, p in resolved], dtype=np.int64)
+        self.oos_topics = [q.topic for q in bank.out_of_scope]
+        self.topics: dict[str, Topic] = dict(bank.topics)
+        answerable = [normalise(q.q) for q, _ in resolved]
+        out_of_scope = [normalise(q.q) for q in bank.out_of_scope]
+        texts = [normalise(p.text) for p in self.passages]
+        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
+        self.chars.fit(answerable + out_of_scope + texts)
+        self.sounds = TfidfVectorizer(analyzer=pinyin_tokens, sublinear_tf=True, dtype=np.float32)
+        self.sounds.fit(answerable + out_of_scope + texts)
+        self.ans_chars = self.chars.transform(answerable).T.tocsr()
+        self.oos_chars = self.chars.transform(out_of_scope).T.tocsr()
+        self.ans_sounds = self.sounds.transform(answerable).T.tocsr()
+        self.oos_sounds = self.sounds.transform(out_of_scope).T.tocsr()
+        self.text_chars = self.chars.transform(texts).T.tocsr()
+        self.n_answerable = len(answerable)
+
+    def similarities(self, question: str) -> dict[str, np.ndarray]:
+        q = normalise(question)
+        qc = self.chars.transform([q])
+        qs = self.sounds.transform([q])
+        return {
+            "ans": _dense(qc @ self.ans_chars),
+            "oos": _dense(qc @ self.oos_chars),
+            "ans_py": _dense(qs @ self.ans_sounds),
+            "oos_py": _dense(qs @ self.oos_sounds),
+            "text": _dense(qc @ self.text_chars),
+        }
+
+
+def _dense(row) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.asarray(row.todense(), dtype=np.float64).ravel()
+
+
+@dataclass
+class Candidates:
+    """Feature rows for the candidate clauses of one question, and the question-level facts."""
+
+    ids: np.ndarray  # positions in BankIndex.passages
+    rank_x: np.ndarray
+    sims: dict[str, np.ndarray]
+    result: SearchResult
+
+
+def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candidates:
+    result = retriever.search(question, k=RANKER_DEPTH)
+    sims = index.similarities(question)
+    n = len(index.passages)
+    position = {p.id: i for i, p in enumerate(index.passages)}
+    ranker = {position[h.passage.id]: h for h in result.hits if h.passage.id in position}
+    top_score = max((h.score for h in result.hits), default=0.0)
+
+    b_max = np.zeros(n)
+    p_max = np.zeros(n)
+    if index.n_answerable:
+        np.maximum.at(b_max, index.owner, sims["ans"])
+        np.maximum.at(p_max, index.owner, sims["ans_py"])
+    b_knn = _knn_share(sims["ans"], sims["oos"], index.owner, n)
+    p_knn = _knn_share(sims["ans_py"], sims["oos_py"], index.owner, n)
+    nearest = int(index.owner[int(np.argmax(sims["ans"]))]) if index.n_answerable else -1
+
+    pool = set(ranker)
+    pool.update(np.argsort(-b_max)[:RANKER_DEPTH].tolist())
+    ids = np.array(sorted(pool), dtype=np.int64)
+    rows = []
+    for i in ids:
+        hit = ranker.get(int(i))
+        rows.append(
+            [
+                hit.score / top_score if hit and top_score > 0 else 0.0,
+                math.log1p(hit.score) if hit else 0.0,
+                hit.coverage if hit else 0.0,
+                1.0 if hit is not None and result.hits and hit is result.hits[0] else 0.0,
+                b_max[i],
+                b_knn[i],
+                p_max[i],
+                p_knn[i],
+                sims["text"][i],
+                1.0 if i == nearest else 0.0,
+            ]
+        )
+    return Candidates(ids, np.asarray(rows, dtype=np.float64).reshape(-1, len(RANK_FEATURES)), sims, result)
+
+
+def _knn_share(ans: np.ndarray, oos: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Each clause's share of the similarity mass of the question's nearest bank neighbours
+    (answerable and out of scope together)."""
+    out = np.zeros(n)
+    both = np.concatenate([ans, oos])
+    if not len(both):
+        return out
+    top = np.argpartition(-both, min(NEIGHBOURS, len(both) - 1))[:NEIGHBOURS]
+    mass = float(both[top].sum())
+    if mass <= 0:
+        return out
+    for j in top:
+        if j < len(ans):
+            out[owner[j]] += both[j] / mass
+    return out
+
+
+def decision_row(c: Candidates, logits: np.ndarray, best: int) -> np.ndarray:
+    """The question-level features the answer/refuse model reads."""
+    order = np.sort(logits)[::-1]
+    sims, result = c.sims, c.result
+    o_max = float(sims["oos"].max()) if len(sims["oos"]) else 0.0
+    a_max = float(sims["ans"].max()) if len(sims["ans"]) else 0.0
+    both = np.concatenate([sims["ans"], sims["oos"]])
+    top = np.argsort(-both)[:NEIGHBOURS]
+    mass = float(both[top].sum())
+    o_share = float(both[top][top >= len(sims["ans"])].sum() / mass) if mass > 0 else 0.0
+    x = c.rank_x[best]
+    return np.array(
+        [
+            order[0],
+            order[0] - order[1] if len(order) > 1 else 5.0,
+            x[RANK_FEATURES.index("b_max")],
+            x[RANK_FEATURES.index("p_max")],
+            o_max,
+            float(sims["oos_py"].max()) if len(sims["oos_py"]) else 0.0,
+            o_share,
+            a_max - o_max,
+            x[RANK_FEATURES.index("r_cov")],
+            x[RANK_FEATURES.index("r_log")],
+            float(len(result.unknown)),
+            1.0 if result.answered else 0.0,
+            1.0 if result.uncovered_places and not result.regions else 0.0,
+            math.log1p(len(result.question)),
+        ]
+    )
+
+
+class Answerer:
+    """Ranks the clauses for a question and decides whether to answer, with the model's weights."""
+
+    def __init__(self, retriever: Retriever, index: BankIndex, model: AnswerModel) -> None:
+        self.retriever = retriever
+        self.index = index
+        self.model = model
+
+    def search(self, question: str, k: int = 5) -> SearchResult:
+        c = candidates(question, self.retriever, self.index)
+        result = c.result
+        if not len(c.ids):
+            result.hits = []
+            result.answered = False
+            result.reason = result.reason or "no_match"
+            return self._refer(result, c)
+        logits = self.model.rank.logit(c.rank_x)
+        order = np.argsort(-logits)
+        ranker = {h.passage.id: h for h in result.hits}
+        hits = []
+        for j in order[: max(k, 1)]:
+            p = self.index.passages[int(c.ids[j])]
+            coverage = ranker[p.id].coverage if p.id in ranker else 0.0
+            hits.append(Hit(p, float(1 / (1 + math.exp(-logits[j]))), coverage))
+        result.hits = hits
+        decide = self.model.decide.logit(decision_row(c, logits, int(order[0]))[None, :])[0]
+        result.confidence = float(1 / (1 + math.exp(-decide)))
+        result.answered = result.confidence >= self.model.threshold
+        if result.answered:
+            result.reason = ""
+        else:
+            result.reason = result.reason or "low_confidence"
+            self._refer(result, c)
+        return result
+
+    def _refer(self, result: SearchResult, c: Candidates) -> SearchResult:
+        """The out-of-scope topic the question is nearest to, when it is near one."""
+        oos = c.sims["oos"]
+        if len(oos) and len(c.sims["ans"]):
+            j = int(np.argmax(oos))
+            if oos[j] >= float(c.sims["ans"].max()):
+                result.topic = self.index.oos_topics[j]
+        return result
