@@ -57,7 +57,7 @@ class Engine:
     def __init__(self, db: Database, services: Services) -> None:
         self.db = db
         self.services = services
-        self.router = Router(services.capabilities)
+        self.router = Router(services.capabilities, classify=services.classify)
         self._user_locks = KeyedLocks()
         self.store = state_store(db.is_sqlite)
         self.knowledge_check_s = KNOWLEDGE_CHECK_S
@@ -113,7 +113,7 @@ class Engine:
             self._reloading = False
         if fresh is not None:
             self.services = fresh
-            self.router = Router(fresh.capabilities)
+            self.router = Router(fresh.capabilities, classify=fresh.classify)
             log.info("knowledge base reloaded: %d clauses", fresh.knowledge_version[0])
 
     def _normalise(self, incoming: Incoming) -> Incoming:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.textclean import MAX_MESSAGE_CHARS, has_words
 from handlers import common
@@ -20,8 +20,15 @@ COMMAND_TARGETS = {
 
 
 class Router:
-    def __init__(self, capabilities: Sequence[Capability], fallback: str = "qa") -> None:
-        # Order matters for free text: the first capability that claims it wins.
+    def __init__(
+        self,
+        capabilities: Sequence[Capability],
+        fallback: str = "qa",
+        classify: Callable[[str], str] | None = None,
+    ) -> None:
+        # Free text outside a dialogue goes where `classify` (the intent classifier learnt from
+        # labelled utterances) says; without one, to the first capability that claims it.
+        self.classify = classify
         self.capabilities = list(capabilities)
         self.by_name = {c.name: c for c in self.capabilities}
         self.by_prefix = {c.prefix: c for c in self.capabilities}
@@ -49,10 +56,19 @@ class Router:
             replies = await active.on_text(ctx)
             if replies is not None:
                 return replies
+        target = self._by_intent(text)
+        replies = await target.on_free_text(ctx)
+        if getattr(target, "answers_alongside", False) and hasattr(self.fallback, "alongside"):
+            replies += await self.fallback.alongside(ctx)
+        return replies
+
+    def _by_intent(self, text: str) -> Capability:
+        if self.classify is not None:
+            return self.by_name.get(self.classify(text), self.fallback)
         for capability in self.capabilities:
             if capability is not self.fallback and capability.claims(text):
-                return await capability.on_free_text(ctx)
-        return await self.fallback.on_free_text(ctx)
+                return capability
+        return self.fallback
 
     def _active(self, ctx: Context) -> Capability | None:
         active = ctx.state.get("active")

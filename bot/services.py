@@ -14,6 +14,7 @@ from knowledge.bank import QuestionBank
 from knowledge.base import KnowledgeBase, bundled_bank
 from knowledge.eligibility import EligibilityRules
 from knowledge.flows import FlowBook
+from knowledge.intents import bundled_classifier
 from knowledge.retrieval import Passage
 from knowledge.sources import resolve
 from knowledge.store import clauses_version, load_passages, seed_bundled
@@ -31,6 +32,10 @@ class Services:
     capabilities: list[Capability] = field(default_factory=list)
     # (clause count, highest clause id, highest added bank question id) the index was built from.
     knowledge_version: tuple[int, ...] = (0, 0, 0)
+
+    def classify(self, text: str) -> str:
+        """The capability free text outside a dialogue is for (see knowledge.intents)."""
+        return bundled_classifier().predict(text)[0]
 
     @classmethod
     async def load(cls, db: Database, settings: Settings) -> Services:
@@ -60,6 +65,7 @@ class Services:
         knowledge_version: tuple[int, ...] = (0, 0, 0),
     ) -> Services:
         """Raises SourceError if a rule or flow cites a clause the knowledge base lacks."""
+        bundled_classifier()  # its data is checked, and it is trained, at start-up: not on the first message
         services = cls(settings, knowledge, exports_dir, knowledge_version=knowledge_version)
         services.capabilities = build_capabilities(services)
         return services

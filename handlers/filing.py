@@ -47,6 +47,9 @@ class Filing:
         self.sources = sources
 
     # -- routing -----------------------------------------------------------------------
+    # A first message asking where or how to file also gets the clause that says so.
+    answers_alongside = True
+
     def interrupts(self, text: str) -> bool:
         return False
 

@@ -104,6 +104,15 @@ class PolicyQA:
                 return await self._feedback(ctx, int(qa_id), 1 if vote == "1" else -1)
         return common.stale_button()
 
+    async def alongside(self, ctx: Context) -> list[Reply]:
+        """The clause that answers a question which started another capability's dialogue
+        (a filing walk-through), or nothing: a refusal there would only be noise."""
+        if not self.kb.search(ctx.text, k=1).answered:
+            return []
+        replies = await self._answer(ctx, ctx.text)
+        replies[0].text = "【相关条款】\n" + replies[0].text
+        return replies
+
     async def _answer(self, ctx: Context, question: str) -> list[Reply]:
         result = self.kb.search(question, k=1 + RELATED_MAX)
         if not result.answered:

@@ -23,11 +23,26 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from knowledge.bank import BANK_DIR, QuestionBank, Topic
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, Retriever, SearchResult
+from knowledge.sources import SourceError
 
 MODEL_FILE = BANK_DIR / "model.json"
 RANKER_DEPTH = 20  # candidates taken from the word ranker
 NEIGHBOURS = 10  # nearest bank questions that vote
-RANK_FEATURES = ("r_rel", "r_log", "r_cov", "r_top", "b_max", "b_knn", "p_max", "p_knn", "t_cos", "b_top")
+RANK_FEATURES = (
+    "r_rel",
+    "r_log",
+    "r_cov",
+    "r_top",
+    "b_max",
+    "b_knn",
+    "p_max",
+    "p_knn",
+    "t_cos",
+    "b_top",
+    "c_cos",
+    "c_pcos",
+    "region",
+)
 DECIDE_FEATURES = (
     "s1",
     "margin",
@@ -46,7 +61,7 @@ DECIDE_FEATURES = (
 )
 
 
-class ModelError(ValueError):
+class ModelError(SourceError):
     """The answer model file is missing, malformed, or made for other features."""
 
 
@@ -60,8 +75,11 @@ class LinearModel:
         return x @ self.coef + self.intercept
 
     def as_json(self) -> dict:
-        return {"features": list(self.features), "coef": [round(float(c), 6) for c in self.coef],
-                "intercept": round(self.intercept, 6)}
+        return {
+            "features": list(self.features),
+            "coef": [round(float(c), 6) for c in self.coef],
+            "intercept": round(self.intercept, 6),
+        }
 
     @classmethod
     def from_json(cls, data: dict, expected: Sequence[str]) -> LinearModel:
@@ -92,8 +110,12 @@ class AnswerModel:
             raise ModelError(f"{path.name}: 问答模型无法读取：{exc}") from exc
 
     def save(self, path: Path = MODEL_FILE) -> None:
-        data = {"rank": self.rank.as_json(), "decide": self.decide.as_json(), "threshold": round(self.threshold, 4),
-                "report": self.report}
+        data = {
+            "rank": self.rank.as_json(),
+            "decide": self.decide.as_json(),
+            "threshold": round(self.threshold, 4),
+            "report": self.report,
+        }
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -126,6 +148,9 @@ class BankIndex:
         self.oos_sounds = self.sounds.transform(out_of_scope).T.tocsr()
         self.text_chars = self.chars.transform(texts).T.tocsr()
         self.n_answerable = len(answerable)
+        # Each clause's bank as one centroid: the vocabulary of all the ways it is asked.
+        self.centroid_chars = _centroids(self.ans_chars, self.owner, len(self.passages))
+        self.centroid_sounds = _centroids(self.ans_sounds, self.owner, len(self.passages))
 
     def similarities(self, question: str) -> dict[str, np.ndarray]:
         q = normalise(question)
@@ -137,7 +162,27 @@ class BankIndex:
             "ans_py": _dense(qs @ self.ans_sounds),
             "oos_py": _dense(qs @ self.oos_sounds),
             "text": _dense(qc @ self.text_chars),
+            "centroid": _dense(qc @ self.centroid_chars),
+            "centroid_py": _dense(qs @ self.centroid_sounds),
         }
+
+
+def _centroids(columns, owner: np.ndarray, n: int):  # type: ignore[no-untyped-def]
+    """Unit-length mean of each clause's question vectors (columns), as a terms × clauses matrix."""
+    from scipy.sparse import csr_matrix
+
+    if not len(owner):
+        return csr_matrix((columns.shape[0], n), dtype=np.float32)
+    assign = csr_matrix((np.ones(len(owner), dtype=np.float32), (np.arange(len(owner)), owner)), shape=(len(owner), n))
+    sums = (columns @ assign).tocsc()
+    norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=0))).ravel()
+    return (sums @ _diag(np.where(norms > 0, 1 / np.maximum(norms, 1e-12), 0.0))).tocsr()
+
+
+def _diag(values: np.ndarray):  # type: ignore[no-untyped-def]
+    from scipy.sparse import diags
+
+    return diags(values.astype(np.float32))
 
 
 def _dense(row) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -170,9 +215,12 @@ def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candida
     b_knn = _knn_share(sims["ans"], sims["oos"], index.owner, n)
     p_knn = _knn_share(sims["ans_py"], sims["oos_py"], index.owner, n)
     nearest = int(index.owner[int(np.argmax(sims["ans"]))]) if index.n_answerable else -1
+    # How the clause's region stands to the places named: same, parent, child, elsewhere (1 if none named).
+    region = retriever.region_multiplier(result.regions)
 
     pool = set(ranker)
     pool.update(np.argsort(-b_max)[:RANKER_DEPTH].tolist())
+    pool.update(np.argsort(-sims["centroid"])[:RANKER_DEPTH].tolist())
     ids = np.array(sorted(pool), dtype=np.int64)
     rows = []
     for i in ids:
@@ -189,6 +237,9 @@ def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candida
                 p_knn[i],
                 sims["text"][i],
                 1.0 if i == nearest else 0.0,
+                sims["centroid"][i],
+                sims["centroid_py"][i],
+                float(region[i]) if region is not None else 1.0,
             ]
         )
     return Candidates(ids, np.asarray(rows, dtype=np.float64).reshape(-1, len(RANK_FEATURES)), sims, result)

@@ -221,7 +221,7 @@ class Retriever:
             return None
         return np.isin(self._doc_of, list(wanted))
 
-    def _region_multiplier(self, regions: set[str]) -> np.ndarray | None:
+    def region_multiplier(self, regions: set[str]) -> np.ndarray | None:
         if not regions:
             return None
         factors = np.full(len(self._regions), REGION_OTHER, dtype=np.float32)
@@ -257,7 +257,7 @@ class Retriever:
         self.words.score(terms, scores)
         query_bigrams = Counter(bigrams(question_text) + [b for w in corrections.values() for b in bigrams(w)])
         self.bigrams.score(dict(query_bigrams), scores, scale=BIGRAM_WEIGHT)
-        multiplier = self._region_multiplier(covered)
+        multiplier = self.region_multiplier(covered)
         if multiplier is not None:
             scores *= multiplier
         doc_filter = self._doc_filter(question)

@@ -1,0 +1,78 @@
+"""Which capability a free-text first message is for, learnt from labelled utterances.
+
+The utterances (`data/intents/*.toml`) were written by an independent writer, with hard
+negatives: the same topic asked as a policy question, an eligibility case, a filing request and
+a certificate check. A character n-gram logistic regression is trained on them at start-up
+(under a second); certain signals (commands, buttons, a certificate-number-shaped token) are
+handled by the router before this is asked."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from knowledge.lexicon import normalise
+from knowledge.sources import SourceError
+
+INTENTS_DIR = Path(__file__).parent / "data" / "intents"
+INTENTS = ("qa", "eligibility", "filing", "certificate")
+
+
+class IntentDataError(SourceError):
+    """An utterance file is malformed or names an unknown capability."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    intent: str
+    style: str = ""
+
+
+def load_utterances(directory: Path = INTENTS_DIR) -> list[Utterance]:
+    out: list[Utterance] = []
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise IntentDataError(f"{path.name}: 不是有效的 TOML：{exc}") from exc
+        for group in data.get("intent", []):
+            name = group.get("name") if isinstance(group, dict) else None
+            if name not in INTENTS:
+                raise IntentDataError(f"{path.name}: 未知的功能 {name}（可用：{'、'.join(INTENTS)}）")
+            for item in group.get("examples", []):
+                text = item.get("text") if isinstance(item, dict) else None
+                if not isinstance(text, str) or not text.strip():
+                    raise IntentDataError(f"{path.name}: 每条例句需要非空的 text")
+                out.append(Utterance(text.strip(), name, str(item.get("style", ""))))
+    return out
+
+
+class IntentClassifier:
+    def __init__(self, utterances: Sequence[Utterance]) -> None:
+        if len({u.intent for u in utterances}) < 2:
+            raise IntentDataError("意图例句至少要覆盖两个功能")
+        self.model = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, preprocessor=normalise),
+            LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced"),
+        )
+        self.model.fit([u.text for u in utterances], [u.intent for u in utterances])
+        self.labels = list(self.model.classes_)
+
+    def predict(self, text: str) -> tuple[str, float]:
+        probs = self.model.predict_proba([text])[0]
+        best = int(np.argmax(probs))
+        return self.labels[best], float(probs[best])
+
+
+@lru_cache(maxsize=1)
+def bundled_classifier() -> IntentClassifier:
+    return IntentClassifier(load_utterances())
