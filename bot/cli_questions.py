@@ -85,7 +85,9 @@ def questions_add(
 def questions_import(
     file: Annotated[Path, typer.Argument(help="评测集格式的 JSON lines（q、kind、doc、evidence、style，可带 topic）")],
     by: Annotated[str, typer.Option(help="写这些问题的人或来源的标记")],
-    skip_unresolved: Annotated[bool, typer.Option(help="跳过在文件中找不到依据原文的问题（逐条列出），而不是整批放弃")] = False,
+    skip_unresolved: Annotated[
+        bool, typer.Option(help="跳过在文件中找不到依据原文的问题（逐条列出），而不是整批放弃")
+    ] = False,
 ) -> None:
     """把一批问题（评测集格式）加入问题库；全部可解析才写入。"""
     from knowledge.bank import BankError, from_eval_item

@@ -8,6 +8,7 @@ from bot.textclean import MAX_MESSAGE_CHARS, has_words
 from handlers import common
 from handlers.base import Context, Reply
 from handlers.capability import Capability
+from knowledge.intents import INTENTS
 
 # Command → capability name. /export belongs to the filing checklists.
 COMMAND_TARGETS = {
@@ -63,11 +64,14 @@ class Router:
         return replies
 
     def _by_intent(self, text: str) -> Capability:
+        # A capability the classifier was not trained for (a plug-in without utterances)
+        # still claims its text by its own rule; the rest go where the classifier says.
+        for capability in self.capabilities:
+            learnt = self.classify is not None and capability.name in INTENTS
+            if capability is not self.fallback and not learnt and capability.claims(text):
+                return capability
         if self.classify is not None:
             return self.by_name.get(self.classify(text), self.fallback)
-        for capability in self.capabilities:
-            if capability is not self.fallback and capability.claims(text):
-                return capability
         return self.fallback
 
     def _active(self, ctx: Context) -> Capability | None:

@@ -140,7 +140,8 @@ class PolicyQA:
         """An honest refusal that says where to go: the referral of the out-of-scope topic the
         question is nearest to, else 12333 and the contacts of the region asked about."""
         payload = {"intent": "qa", "answered": False, "hits": [], "reason": result.reason, "topic": result.topic}
-        topic = self.kb.referral(result.topic) if result.topic else None
+        # "other" has no referral of its own: the region's contacts and 12333 serve better.
+        topic = self.kb.referral(result.topic) if result.topic not in ("", "other") else None
         if topic is not None and topic.id == "chitchat":
             return Reply(text=topic.referral, buttons=list(common.MENU_BUTTONS), payload=payload)
         if result.uncovered_places and not result.regions:
@@ -151,11 +152,12 @@ class PolicyQA:
         lines = [head, ""]
         if topic is not None:
             lines.append(f"【{topic.name}】{topic.referral}")
-        else:
+        # The places asked about get their own contacts, and never a 举报电话 as general help.
+        contacts = [c for c in self.kb.contacts_for(result.regions) if "举报" not in c.text] if result.regions else []
+        if contacts or topic is None:
             lines.append("您可以咨询：")
-            # Only the places asked about, and never a 举报电话 as general help.
-            contacts = [c for c in self.kb.contacts_for(result.regions) if "举报" not in c.text] if result.regions else []
             lines += [f"· {c.text}（{c.doc_no}）" for c in contacts[:2]]
+        if topic is None:
             lines.append(f"· 全国人社服务热线 {NATIONAL_HOTLINE}")
         return Reply(text="\n".join(lines), payload=payload)
 

@@ -42,6 +42,7 @@ RANK_FEATURES = (
     "c_cos",
     "c_pcos",
     "region",
+    "has_bank",
 )
 DECIDE_FEATURES = (
     "s1",
@@ -58,6 +59,7 @@ DECIDE_FEATURES = (
     "gate",
     "uncovered",
     "length",
+    "has_bank",
 )
 
 
@@ -148,6 +150,7 @@ class BankIndex:
         self.oos_sounds = self.sounds.transform(out_of_scope).T.tocsr()
         self.text_chars = self.chars.transform(texts).T.tocsr()
         self.n_answerable = len(answerable)
+        self.has_bank = np.bincount(self.owner, minlength=len(self.passages)) > 0
         # Each clause's bank as one centroid: the vocabulary of all the ways it is asked.
         self.centroid_chars = _centroids(self.ans_chars, self.owner, len(self.passages))
         self.centroid_sounds = _centroids(self.ans_sounds, self.owner, len(self.passages))
@@ -240,6 +243,7 @@ def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candida
                 sims["centroid"][i],
                 sims["centroid_py"][i],
                 float(region[i]) if region is not None else 1.0,
+                1.0 if index.has_bank[i] else 0.0,
             ]
         )
     return Candidates(ids, np.asarray(rows, dtype=np.float64).reshape(-1, len(RANK_FEATURES)), sims, result)
@@ -289,6 +293,7 @@ def decision_row(c: Candidates, logits: np.ndarray, best: int) -> np.ndarray:
             1.0 if result.answered else 0.0,
             1.0 if result.uncovered_places and not result.regions else 0.0,
             math.log1p(len(result.question)),
+            x[RANK_FEATURES.index("has_bank")],
         ]
     )
 
@@ -329,10 +334,15 @@ class Answerer:
         return result
 
     def _refer(self, result: SearchResult, c: Candidates) -> SearchResult:
-        """The out-of-scope topic the question is nearest to, when it is near one."""
+        """The out-of-scope topic the question is nearest to, when it is nearer to the
+        out-of-scope bank than to any answerable question: the nearest neighbours vote, and
+        the catch-all `other` only wins when no named topic is among them."""
         oos = c.sims["oos"]
-        if len(oos) and len(c.sims["ans"]):
-            j = int(np.argmax(oos))
-            if oos[j] >= float(c.sims["ans"].max()):
-                result.topic = self.index.oos_topics[j]
+        if not len(oos) or (len(c.sims["ans"]) and oos.max() < c.sims["ans"].max()):
+            return result
+        votes: dict[str, float] = {}
+        for j in np.argsort(-oos)[:NEIGHBOURS]:
+            votes[self.index.oos_topics[j]] = votes.get(self.index.oos_topics[j], 0.0) + float(oos[j])
+        named = {t: v for t, v in votes.items() if t != "other"}
+        result.topic = max(named, key=named.__getitem__) if named else "other"
         return result

@@ -196,7 +196,7 @@ def _press(reply, label: str) -> str:  # type: ignore[no-untyped-def]
 
 async def test_free_text_prefills_and_answers_directly(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [reply] = await engine.handle(msg("我们是南京的市属企业，想开展技能等级认定，找谁备案？"))
+    reply, *_ = await engine.handle(msg("我们是南京的市属企业，想开展技能等级认定，找谁备案？"))
     p = reply.payload
     assert p["intent"] == "filing" and p["flow"] == "nj_inst"
     assert p["answers"] == {"org": "city", "scope": "internal"}
@@ -205,7 +205,7 @@ async def test_free_text_prefills_and_answers_directly(make_engine) -> None:  # 
 
 async def test_free_text_starts_at_first_unanswered_question(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [reply] = await engine.handle(msg("我们是南京的省属企业，想申请认定机构备案"))
+    reply, *_ = await engine.handle(msg("我们是南京的省属企业，想申请认定机构备案"))
     assert reply.payload["step"] == "scope" and reply.payload["answers"] == {"org": "prov"}
     [route] = await engine.handle(msg("面向社会化评价"))
     assert "再次评估备案" in route.text and route.payload["step"] == "prep"
@@ -213,7 +213,7 @@ async def test_free_text_starts_at_first_unanswered_question(make_engine) -> Non
 
 async def test_closed_combination_explains_what_is_open(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [implied] = await engine.handle(msg("我们是南京的市级行业协会，想做认定机构备案"))
+    implied, *_ = await engine.handle(msg("我们是南京的市级行业协会，想做认定机构备案"))
     assert implied.payload["answers"] == {"org": "city_assoc", "scope": "social"}  # the only open scope
     [menu] = await engine.handle(msg("/filing"))
     [step] = await engine.handle(msg(button=_press(menu, "重新开始")))
@@ -314,7 +314,7 @@ async def test_export_without_a_flow_says_so(make_engine) -> None:  # type: igno
 
 async def test_what_the_first_message_says_is_applied_when_its_step_comes(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [step] = await engine.handle(msg("我司是江苏的企业，准备举办一个市级二类赛，异地选手大概占30%，要备案吗"))
+    step, *_ = await engine.handle(msg("我司是江苏的企业，准备举办一个市级二类赛，异地选手大概占30%，要备案吗"))
     assert step.payload["flow"] == "js_comp" and step.payload["step"] == "span"
     [step] = await engine.handle(msg("跨市"))
     assert step.payload["answers"]["share"] == 30.0 and step.payload["step"] == "form"
@@ -331,5 +331,5 @@ async def test_what_the_first_message_says_is_applied_when_its_step_comes(make_e
 )
 async def test_free_text_picks_the_flow_by_topic_and_place(make_engine, text: str, flow: str) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [reply] = await engine.handle(msg(text))
+    reply, *_ = await engine.handle(msg(text))
     assert reply.payload["flow"] == flow

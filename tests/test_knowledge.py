@@ -136,23 +136,40 @@ def test_evaluation_follows_the_scoring_rule():
 
 async def test_chat_answer_cites_and_says_whose_rule(make_engine):
     engine = await make_engine()
-    [reply] = await engine.handle(msg("南京 异地选手占比超过50%向谁备案"))
+    [reply] = await engine.handle(msg("/ask 南京 异地选手占比超过50%向谁备案"))
     assert "来源：苏人社办函〔2022〕54号 二、规范办赛行为（江苏省人社厅办公室，2022-04-08）" in reply.text
     assert "江苏省的规定，同样适用于南京市" in reply.text
     assert "**" in reply.text  # the answering sentence is emphasised
+    assert "占比超过50%的，报省人力资源社会保障厅备案" in reply.text.replace("**", "")
+    assert "各地组织的职业技能竞赛" not in reply.text  # the lead, not the whole clause…
+    assert reply.buttons[0].label == "📄 查看条款全文"  # …which is one button away
+    [whole] = await engine.handle(msg(button=reply.buttons[0].payload))
+    assert "各地组织的职业技能竞赛" in whole.text
     assert [b.label for b in reply.buttons][-2:] == ["👍 有帮助", "👎 没帮助"]
 
 
 async def test_no_answer_points_to_contacts(make_engine):
     engine = await make_engine()
-    [reply] = await engine.handle(msg("南京人才公寓怎么申请"))
+    [reply] = await engine.handle(msg("/ask 南京评价机构的年度考核分数怎么算"))
     assert reply.payload["answered"] is False and reply.payload["hits"] == []
     assert "57718294" in reply.text and "12333" in reply.text
 
 
+async def test_refusal_carries_its_topics_referral(make_engine):
+    engine = await make_engine()
+    for question, topic, where in [
+        ("南京人才公寓怎么申请", "wages_benefits", "人才服务部门"),
+        ("社保断缴了三个月还能补交吗", "social_insurance", "社会保险经办机构"),
+        ("评中级职称要啥条件", "professional_title", "职称管理机构"),
+    ]:
+        [reply] = await engine.handle(msg("/ask " + question))
+        assert reply.payload["answered"] is False and reply.payload["topic"] == topic, question
+        assert where in reply.text and "举报" not in reply.text
+
+
 async def test_feedback_and_unanswered_are_stored(make_engine):
     engine = await make_engine()
-    [answer] = await engine.handle(msg("异地选手占比超过50%向谁备案"))
+    [answer] = await engine.handle(msg("/ask 异地选手占比超过50%向谁备案"))
     down = next(b.payload for b in answer.buttons if b.label.startswith("👎"))
     await engine.handle(msg(button=down))
     up = next(b.payload for b in answer.buttons if b.label.startswith("👍"))

@@ -61,7 +61,7 @@ async def test_every_capability_end_to_end(framework: str, api: FakeBotAPI, make
     async with running(framework, api, make_engine):
         user = 21
         # Policy Q&A with citation, related-clause and feedback buttons.
-        api.user_says(user, "异地选手占比超过50%向谁备案？")
+        api.user_says(user, "/ask 异地选手占比超过50%向谁备案？")
         [answer] = await next_sent(api, user, 0)
         assert "省人力资源社会保障厅备案" in plain(answer.text) and "来源：苏人社办函〔2022〕54号" in plain(answer.text)
         assert "<b>" in answer.text
