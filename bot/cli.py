@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -304,6 +305,9 @@ class Framework(StrEnum):
     ptb = "ptb"
 
 
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 @app.command()
 def serve(
     framework: Annotated[
@@ -317,6 +321,11 @@ def serve(
     settings = cli_settings()
     if not settings.bot_token:
         fail("没有设置 BOT_TOKEN。请先在 BotFather 创建机器人，把令牌写入环境变量 BOT_TOKEN 或 .env 文件。")
+    if webhook and not _WEBHOOK_SECRET.fullmatch(settings.webhook_secret or ""):
+        fail(
+            "Webhook 模式需要设置 WEBHOOK_SECRET（1–256 位字母、数字、_ 或 -）："
+            "否则任何知道地址的人都能伪造消息。"
+        )
     asyncio.run(_serve(settings, framework, webhook, port, polling_timeout))
 
 
@@ -335,7 +344,8 @@ async def _serve(
     try:
         if webhook:
             path = urlparse(webhook).path or "/"
-            await adapter.run_webhook(engine, token, settings.telegram_api_url, webhook, port, path)
+            secret = settings.webhook_secret or ""
+            await adapter.run_webhook(engine, token, settings.telegram_api_url, webhook, port, path, secret)
         else:
             await adapter.run_polling(engine, token, settings.telegram_api_url, polling_timeout)
     finally:

@@ -29,14 +29,17 @@ async def _database(settings: Settings):  # type: ignore[no-untyped-def]
 def import_(
     file: Annotated[Path, typer.Argument(help="《职业技能等级认定人员名册》CSV 或 XLSX 文件")],
     batch: Annotated[str | None, typer.Option(help="批次名（注销时可按批次）；默认用文件名")] = None,
+    replace: Annotated[
+        bool, typer.Option(help="允许用本名册替换登记库中已有的证书编号（已注销的仍保持注销）")
+    ] = False,
 ) -> None:
-    """导入名册：逐行校验，全部正确才写入，否则一行也不写。"""
+    """导入名册：逐行校验，全部正确才写入，否则一行也不写；已有的证书编号默认拒绝。"""
     if not file.is_file():
         fail(f"找不到文件 {file}")
-    asyncio.run(_import(cli_settings(), file, batch or file.stem))
+    asyncio.run(_import(cli_settings(), file, batch or file.stem, replace))
 
 
-async def _import(settings: Settings, file: Path, batch: str) -> None:
+async def _import(settings: Settings, file: Path, batch: str, replace: bool) -> None:
     from storage.certificates import RosterError, import_roster
 
     db = await _database(settings)
@@ -50,6 +53,7 @@ async def _import(settings: Settings, file: Path, batch: str) -> None:
                 batch,
                 datetime.now(UTC).date(),
                 lambda n, total: progress.update(task, completed=n, total=total),
+                replace=replace,
             )
     except RosterError as exc:
         fail(str(exc))
@@ -62,6 +66,8 @@ async def _import(settings: Settings, file: Path, batch: str) -> None:
         if more > 0:
             err.print(f"……另有{more}处错误未列出")
         fail(f"共{report.rows}行，发现{len(report.errors)}处错误，未导入任何数据。请修正后重新导入。")
+    if report.rows == 0:
+        fail("名册里只有表头，没有数据行：未导入任何数据。")
     console.print(f"已导入{report.inserted_or_updated}条证书记录（批次：{batch}）。")
 
 

@@ -10,15 +10,32 @@ import typer
 from rich.console import Console
 
 from bot.settings import Settings, load_settings
+from knowledge.redact import redact
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
+class RedactingFilter(logging.Filter):
+    """No log level prints an ID, phone or certificate number, whoever logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
 def cli_settings() -> Settings:
     settings = load_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+    # SQL statements carry names and numbers as parameters: never logged, even at DEBUG.
+    for name in ("alembic", "sqlalchemy", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return settings
 
 

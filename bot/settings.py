@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     bot_token: str | None = None
     telegram_api_url: str | None = None
+    # Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; anything without it is refused.
+    webhook_secret: str | None = None
     # Comma-separated Telegram user ids allowed to run admin actions from chat.
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"

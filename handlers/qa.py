@@ -12,6 +12,7 @@ from handlers import common
 from handlers.base import Button, Context, Reply
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
 from knowledge.lexicon import normalise
+from knowledge.redact import redact
 from knowledge.retrieval import Hit, Passage, SearchResult
 from knowledge.sources import cited
 from storage.models import Feedback, QaLog
@@ -167,7 +168,9 @@ class PolicyQA:
         return Reply(text=text, payload=payload)
 
     async def _feedback(self, ctx: Context, qa_id: int, vote: int) -> list[Reply]:
-        if await ctx.session.get(QaLog, qa_id) is None:
+        asked = await ctx.session.get(QaLog, qa_id)
+        # A vote belongs to the user the answer was given to: ids in buttons can be forged.
+        if asked is None or asked.user_id != ctx.incoming.user_id:
             return common.stale_button()
         dialect = sqlite if ctx.session.bind.dialect.name == "sqlite" else postgresql
         stmt = dialect.insert(Feedback).values(qa_id=qa_id, user_id=ctx.incoming.user_id, vote=vote)
@@ -190,7 +193,7 @@ def _label(p: Passage) -> str:
 async def _log(session: AsyncSession, user_id: int, question: str, best: Hit | None, result: SearchResult) -> int:
     row = QaLog(
         user_id=user_id,
-        question=question[:1000],
+        question=redact(question)[:1000],  # the gap report needs the words, not anyone's numbers
         answered=best is not None,
         doc_no=best.passage.doc_no if best else None,
         clause_path=best.passage.path if best else None,

@@ -74,10 +74,6 @@ def number_hash(number: str) -> str:
     return hashlib.sha256(normalise(number).encode()).hexdigest()
 
 
-def _id_hash(id_no: str) -> str:
-    return hashlib.sha256(("id:" + normalise(id_no)).encode()).hexdigest()
-
-
 # -- reading files ----------------------------------------------------------------------
 
 
@@ -230,7 +226,6 @@ def validate_row(raw: dict[str, Any], today: date) -> tuple[dict[str, Any], list
         "name": values["name"],
         "id_type": values["id_type"],
         "id_no_masked": mask_id(id_no),
-        "id_no_hash": _id_hash(id_no),
         "gender": values.get("gender") or None,
         "birth_date": birth,
         "occupation_code": values["occupation_code"],
@@ -252,15 +247,22 @@ async def import_roster(
     batch: str,
     today: date,
     on_progress: Callable[[int, int | None], None] | None = None,
+    replace: bool = False,
 ) -> ImportReport:
     """Every row or none: rows are written in chunks inside one transaction that is rolled
-    back if any row is invalid, so a bad row in the middle leaves the registry untouched."""
+    back if any row is invalid, so a bad row in the middle leaves the registry untouched.
+
+    A number already in the registry is refused (another organisation's roster must not
+    silently take it over) unless `replace` is asked for; a revocation survives either way."""
     total, rows = read_roster(path)
     report = ImportReport()
     seen: dict[str, int] = {}
     pending: list[dict[str, Any]] = []
     now = datetime.now(UTC)
     async with db.transaction() as session:
+        existing: dict[str, str] = {}
+        if not replace:
+            existing = dict((await session.execute(select(Certificate.cert_no, Certificate.batch))).tuples().all())
         # The previous chunk is written while the next one is validated: SQLite works in
         # aiosqlite's thread without the GIL, so the two overlap on a 2-core machine.
         writing: asyncio.Task[int] | None = None
@@ -273,6 +275,8 @@ async def import_roster(
                 first = seen.setdefault(record["cert_no"], line_no)
                 if first != line_no:
                     errors = [f"证书编号与第{first}行重复"]
+                elif record["cert_no"] in existing:
+                    errors = [f"证书编号已在登记库中（批次 {existing[record['cert_no']]}）；确需替换请加 --replace"]
             if errors:
                 report.errors += [(line_no, e) for e in errors]
                 continue
@@ -298,23 +302,27 @@ async def import_roster(
     return report
 
 
+REVOKED = "注销"
+
 _COLUMNS = (
-    "cert_no", "org_code", "org_name", "name", "id_type", "id_no_masked", "id_no_hash", "gender", "birth_date",
+    "cert_no", "org_code", "org_name", "name", "id_type", "id_no_masked", "gender", "birth_date",
     "occupation_code", "occupation_name", "job_name", "level", "issue_date", "extra", "batch", "status", "updated_at",
 )  # fmt: skip
 
 
 def _upsert_sql(is_sqlite: bool) -> str:
     marks = ", ".join("?" if is_sqlite else f"${i}" for i in range(1, len(_COLUMNS) + 1))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "cert_no")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("cert_no", "status"))
+    # An explicit replacement updates the holder's data; a revoked certificate stays revoked.
     return (
         f"INSERT INTO certificates ({', '.join(_COLUMNS)}) VALUES ({marks}) "
-        f"ON CONFLICT (cert_no) DO UPDATE SET {updates}, revoke_reason = NULL, revoked_at = NULL"
+        f"ON CONFLICT (cert_no) DO UPDATE SET {updates}, "
+        f"status = CASE WHEN certificates.status = '{REVOKED}' THEN certificates.status ELSE excluded.status END"
     )
 
 
 async def _upsert(session: AsyncSession, records: list[dict[str, Any]], is_sqlite: bool) -> int:
-    """Re-importing a number updates it (and makes it valid again: a corrected re-issue).
+    """Insert the rows; with an explicit replacement, update existing numbers (never un-revoking).
 
     Written straight to the driver's executemany on the session's own connection (so inside
     the same transaction): SQLAlchemy's per-row parameter processing cost ten times the
@@ -343,14 +351,14 @@ async def revoke(
     session: AsyncSession, reason: str, at: datetime, numbers: list[str] | None = None, batch: str | None = None
 ) -> int:
     """Mark certificates 注销 by number or by whole import batch (苏人社办函〔2022〕54号 五)."""
-    stmt = update(Certificate).values(status="注销", revoke_reason=reason, revoked_at=at)
+    stmt = update(Certificate).values(status=REVOKED, revoke_reason=reason, revoked_at=at)
     if numbers:
         stmt = stmt.where(Certificate.cert_no.in_([normalise(n) for n in numbers]))
     elif batch:
         stmt = stmt.where(Certificate.batch == batch)
     else:
         raise ValueError("revoke needs numbers or a batch")
-    result = await session.execute(stmt.where(Certificate.status != "注销"))
+    result = await session.execute(stmt.where(Certificate.status != REVOKED))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -47,7 +47,8 @@ class Database:
             kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=4, pool_reset_on_return=None)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine = create_async_engine(url, **kwargs)
+        # Parameters (names, numbers) stay out of SQLAlchemy's logs and error messages.
+        self.engine = create_async_engine(url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             self._install_sqlite_hooks()
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)

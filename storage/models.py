@@ -132,7 +132,8 @@ class Feedback(Base):
 
 class Certificate(Base):
     """The registry of issued 职业技能等级证书, with the columns of the 职业技能等级认定人员名册
-    (青人社发〔2020〕7号 附件3). The holder's ID number is kept only as a mask and a hash."""
+    (青人社发〔2020〕7号 附件3). The holder's ID number is kept only as the mask shown in lookups: no hash of it, keyed or not,
+    since an ID number has too little entropy for a hash to hide it (#13)."""
 
     __tablename__ = "certificates"
 
@@ -143,7 +144,6 @@ class Certificate(Base):
     name: Mapped[str] = mapped_column(String(100))
     id_type: Mapped[str] = mapped_column(String(40))
     id_no_masked: Mapped[str] = mapped_column(String(40))
-    id_no_hash: Mapped[str] = mapped_column(String(64))
     gender: Mapped[str | None] = mapped_column(String(4), default=None)
     birth_date: Mapped[str | None] = mapped_column(String(10), default=None)
     occupation_code: Mapped[str] = mapped_column(String(20))

@@ -122,10 +122,15 @@ class FakeBotAPI:
         async with self._changed:
             self._changed.notify_all()
 
-    async def post_webhook(self, url: str, update: dict[str, Any]) -> int:
-        """Deliver one update to a webhook worker, as Telegram (or a load balancer) would."""
+    webhook_secret = "test-secret"
+
+    async def post_webhook(self, url: str, update: dict[str, Any], secret: str | None = "") -> int:
+        """Deliver one update to a webhook worker, as Telegram (or a load balancer) would,
+        with the secret header (the configured one by default; None sends none)."""
         self._updates.remove(update)
-        async with aiohttp.ClientSession() as session, session.post(url, json=update) as response:
+        secret = self.webhook_secret if secret == "" else secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        async with aiohttp.ClientSession() as session, session.post(url, json=update, headers=headers) as response:
             return response.status
 
     # -- faults --------------------------------------------------------------------------

@@ -123,7 +123,9 @@ async def test_import_then_reimport_updates_and_lookup_masks(db: Database, tmp_p
     data = list(rows(30))
     assert (await import_roster(db, write_roster(tmp_path / "a.csv", data), "a", TODAY)).ok
     data[3][3] = "改名后"
-    assert (await import_roster(db, write_roster(tmp_path / "b.csv", data[:5]), "b", TODAY)).ok
+    refused = await import_roster(db, write_roster(tmp_path / "b.csv", data[:5]), "b", TODAY)
+    assert not refused.ok and len(refused.errors) == 5 and "已在登记库中（批次 a）" in refused.errors[0][1]
+    assert (await import_roster(db, write_roster(tmp_path / "b.csv", data[:5]), "b", TODAY, replace=True)).ok
     assert await count(db) == 30
     now = datetime.now(UTC)
     async with db.transaction() as session:
@@ -131,6 +133,26 @@ async def test_import_then_reimport_updates_and_lookup_masks(db: Database, tmp_p
     assert found.found and found.holder is not None
     assert found.holder["name"] == "改*后" and "*" in found.holder["id_no"]
     assert data[3][5] not in str(found.holder)
+
+
+async def test_reimport_never_undoes_a_revocation_and_keeps_no_id_hash(db: Database, tmp_path: Path) -> None:
+    import hashlib
+
+    data = list(rows(10))
+    assert (await import_roster(db, write_roster(tmp_path / "a.csv", data), "a", TODAY)).ok
+    async with db.transaction() as session:
+        assert await revoke(session, "伪造", datetime.now(UTC), numbers=[data[2][19]]) == 1
+    data[2][3] = "别人"
+    assert (await import_roster(db, write_roster(tmp_path / "b.csv", data), "b", TODAY, replace=True)).ok
+    async with db.transaction() as session:
+        cert = await session.scalar(select(Certificate).where(Certificate.cert_no == data[2][19]))
+    assert cert is not None and cert.status == "注销" and cert.revoke_reason == "伪造"
+    stored = (tmp_path / "certs.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("certs.db-*"))
+    for row in data:  # no form of the ID number beyond the mask: nothing to test guesses against
+        id_no = row[5].encode()
+        assert id_no not in stored
+        for digest in (hashlib.sha256(id_no).hexdigest(), hashlib.sha256(b"id:" + id_no).hexdigest()):
+            assert digest.encode() not in stored
 
 
 async def test_import_from_xlsx(db: Database, tmp_path: Path) -> None:

@@ -127,6 +127,7 @@ async def workers(postgres_url: str, tmp_path):  # type: ignore[no-untyped-def]
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.url,
         "LOG_LEVEL": "WARNING",
+        "WEBHOOK_SECRET": api.webhook_secret,
     }
     pool = [Worker("aiogram", free_port(), env).start(), Worker("ptb", free_port(), env).start()]
     try:
@@ -201,7 +202,8 @@ async def test_certificate_registry_on_postgresql(postgres_url: str, tmp_path) -
         today = datetime.now(UTC).date()
         assert (await import_roster(db, write_roster(tmp_path / "a.csv", data), "pg-a", today)).ok
         data[0][3] = "新名字"
-        assert (await import_roster(db, write_roster(tmp_path / "b.csv", data[:1]), "pg-b", today)).ok
+        assert not (await import_roster(db, write_roster(tmp_path / "b.csv", data[:1]), "pg-b", today)).ok
+        assert (await import_roster(db, write_roster(tmp_path / "b.csv", data[:1]), "pg-b", today, replace=True)).ok
         now = datetime.now(UTC)
         limits = RateLimits(per_user=2, window=timedelta(minutes=10))
         async with db.transaction() as session:
@@ -215,3 +217,25 @@ async def test_certificate_registry_on_postgresql(postgres_url: str, tmp_path) -
         assert limited.result == "rate_limited_user" and limited.retry_after_s > 0
     finally:
         await db.dispose()
+
+
+async def test_forged_webhook_updates_are_refused(workers) -> None:  # type: ignore[no-untyped-def]
+    """Without the secret header (or with a wrong one) neither framework handles the update."""
+    api, pool = workers
+    for worker in pool:
+        for secret in (None, "wrong"):
+            status = await api.post_webhook(worker.url, api.user_says(71, "/help"), secret=secret)
+            assert status in (401, 403), (worker.framework, status)
+    await asyncio.sleep(1)
+    assert api.to(71) == []
+    await _say(api, pool[0], 71, "/help", 1)  # the real one still goes through
+
+
+def test_webhook_mode_needs_a_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = os.environ | {"BOT_TOKEN": "1:x", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.db"}
+    env.pop("WEBHOOK_SECRET", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--webhook", "https://example.org/tg"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0 and "WEBHOOK_SECRET" in done.stderr

@@ -135,16 +135,19 @@ async def run_polling(engine: Engine, token: str, api_url: str | None, polling_t
     await dispatcher.start_polling(bot, polling_timeout=polling_timeout, handle_signals=False)
 
 
-async def run_webhook(engine: Engine, token: str, api_url: str | None, url: str, port: int, path: str) -> None:
+async def run_webhook(
+    engine: Engine, token: str, api_url: str | None, url: str, port: int, path: str, secret: str
+) -> None:
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
     bot = make_bot(token, api_url)
     dispatcher = make_dispatcher(engine)
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, handle_in_background=False).register(app, path=path)
+    handler = SimpleRequestHandler(dispatcher=dispatcher, bot=bot, handle_in_background=False, secret_token=secret)
+    handler.register(app, path=path)
     setup_application(app, dispatcher, bot=bot)
-    await bot.set_webhook(url)
+    await bot.set_webhook(url, secret_token=secret)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", port).start()

@@ -141,12 +141,16 @@ async def run_polling(engine: Engine, token: str, api_url: str | None, polling_t
             await app.stop()
 
 
-async def run_webhook(engine: Engine, token: str, api_url: str | None, url: str, port: int, path: str) -> None:
+async def run_webhook(
+    engine: Engine, token: str, api_url: str | None, url: str, port: int, path: str, secret: str
+) -> None:
     app = make_application(engine, token, api_url)
     async with app:
         await _set_commands(app)
         assert app.updater is not None
-        await app.updater.start_webhook(listen="0.0.0.0", port=port, url_path=path.lstrip("/"), webhook_url=url)
+        await app.updater.start_webhook(
+            listen="0.0.0.0", port=port, url_path=path.lstrip("/"), webhook_url=url, secret_token=secret
+        )
         await app.start()
         log.info("ptb webhook listening on :%d%s for %s", port, path, url)
         try:
