@@ -132,8 +132,9 @@ class Feedback(Base):
 
 class Certificate(Base):
     """The registry of issued 职业技能等级证书, with the columns of the 职业技能等级认定人员名册
-    (青人社发〔2020〕7号 附件3). The holder's ID number is kept only as the mask shown in lookups: no hash of it, keyed or not,
-    since an ID number has too little entropy for a hash to hide it (#13)."""
+    (青人社发〔2020〕7号 附件3). The holder's ID number is kept only as the mask shown in
+    lookups: no hash of it, keyed or not, since an ID number has too little entropy for a hash
+    to hide it."""
 
     __tablename__ = "certificates"
 
