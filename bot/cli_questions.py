@@ -146,7 +146,8 @@ def questions_export(
         (target / bank_file_name(doc)).write_text(clauses_toml(doc, qs), encoding="utf-8")
     oos = list({(q.q, q.topic): q for q in bank.out_of_scope}.values())
     (target / OUT_OF_SCOPE_FILE).write_text(topics_toml(bank.topics.values(), oos), encoding="utf-8")
-    console.print(f"已导出到 {target}：{len(bank.answerable)} 个可答问法，{len(bank.out_of_scope)} 个范围外问法。")
+    written = sum(len(qs) for qs in by_doc.values())
+    console.print(f"已导出到 {target}：{written} 个可答问法，{len(oos)} 个范围外问法。")
 
 
 def bank_file_name(doc: str) -> str:

@@ -34,7 +34,7 @@ from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, source_line
 
 _PERSONAL = re.compile(r"我|本人|孩子|儿子|女儿|老公|老婆|俺")
-_ASKS_RESULT = re.compile(r"评|认定|晋升|升级|技师|高级工|等级|证书|直接|好处|奖励|待遇|有什么用|有啥用")
+_ASKS_RESULT = re.compile(r"评|认定|晋升|晋级|升级|技师|高级工|等级|证书|直接|好处|奖励|待遇|有什么用|有啥用")
 _YES = re.compile(r"^(是|对|嗯|有|在|是的|对的|没错|yes|y)[的啊呀吧。！!]*$", re.I)
 _NO = re.compile(r"^(不是|没有|否|不在|没|不|no|n)[的啊呀吧。！!]*$", re.I)
 NO_LEVEL = 9  # "还没有等级": lower than every level 1–5
@@ -48,6 +48,12 @@ class Question:
 
 
 QUESTIONS: dict[str, Question] = {
+    # Asked first when the message does not say where the competition is: each region's
+    # notice sets its own conditions, and the bot never assumes one (#12).
+    "competition": Question(
+        "这个比赛在哪里举办（由哪里主办）？我掌握的参赛条件是{short}的规定，其他地区以主办方通知为准。",
+        (("{short}省内", {"competition_place": "local"}), ("其他省市或全国性比赛", {"competition_place": "elsewhere"})),
+    ),
     "group": Question(
         "您报名的是职工组还是学生组？",
         (("职工组", {"group": "worker"}), ("学生组", {"group": "student"})),
@@ -128,7 +134,7 @@ class Eligibility:
 
     async def on_free_text(self, ctx: Context) -> list[Reply]:
         facts = extract(ctx.text)
-        if "rank" in facts and _ASKS_RESULT.search(ctx.text):
+        if ("rank" in facts or "prize_tier" in facts) and _ASKS_RESULT.search(ctx.text):
             return self._result_answer(ctx, facts)
         return self._begin(ctx, facts, notes=[])
 
@@ -192,6 +198,8 @@ class Eligibility:
         replace: bool = False,
     ) -> list[Reply]:
         notes = list(notes or [])
+        if new.get("competition_place") == "local":
+            new = {**new, "competition_place": self.rules.rulesets[0].province}
         ruleset = self.rules.ruleset_for(_competition_province({**session["facts"], **new}))
         if ruleset is not None:
             new = _anchor_places(new, ruleset.province)
@@ -204,6 +212,9 @@ class Eligibility:
             session["asked"].append(asking)
         if ruleset is None:
             return self._no_rules(ctx, merged)
+        if merged.get("competition_place") is None:
+            session["asking"] = "competition"
+            return self._ask(ctx, session, notes=notes, replace=replace)
         verdict = decide(ruleset, merged)
         if verdict.eligible is None and verdict.missing:
             session["asking"] = verdict.missing[0]
@@ -239,6 +250,8 @@ class Eligibility:
             lines.append("已记录——" + "；".join(known) + "。")
         lines.append(question.text.format(**fill))
         payload = _payload(verdict) | {"asking": fact}
+        if fact == "competition":
+            payload["eligible"] = None  # which rules apply is not known yet
         return [Reply("\n".join(lines), buttons, payload, replace=replace)]
 
     def _back(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
@@ -256,10 +269,6 @@ class Eligibility:
         rules = verdict.ruleset
         assert rules is not None
         lines = [*notes]
-        if facts.get("competition_place") is None:
-            lines.append(
-                f"（您没有说比赛由哪里主办，以下按我掌握的{rules.short}规定判断；其他地区以主办方的竞赛通知为准。）"
-            )
         names = {c.id: c.text for c in rules.conditions}
         if verdict.eligible:
             lines.append(f"**可以报名**（按{rules.short}的规定）。")
@@ -284,9 +293,9 @@ class Eligibility:
         ctx.step_aside()
         ctx.state[self.name]["asking"] = None
         ctx.next_token()
-        place = facts.get("competition_city") or (
-            "全国性" if facts.get("competition_place") == "national" else place_name(facts.get("competition_place"))
-        )
+        place = facts.get("competition_city") or {"national": "全国性", "elsewhere": "其他地区"}.get(
+            str(facts.get("competition_place"))
+        ) or place_name(facts.get("competition_place"))
         known = "、".join(f"{r.short}（{r.source.doc}）" for r in self.rules.rulesets)
         text = (
             f"您问的是{place}的比赛。我掌握的参赛资格条件只有{known}的规定，"
@@ -297,15 +306,23 @@ class Eligibility:
         return [Reply(text, payload=payload | {"no_rules_for": facts.get("competition_place")})]
 
     def _result_answer(self, ctx: Context, facts: dict[str, Any]) -> list[Reply]:
-        rank = int(facts["rank"])
-        rank_text = f"前{rank}名" if facts.get("rank_is_top_n") else f"第{rank}名"
+        rank = int(facts["rank"]) if "rank" in facts else None
+        if rank is None:
+            rank_text = str(facts["prize_tier"])
+        else:
+            rank_text = f"前{rank}名" if facts.get("rank_is_top_n") else f"第{rank}名"
         province = shared_places().province(ctx.text)
         rules = [r for r in self.rules.result_rules if _rule_matches_place(r, province)]
         lines = [f"关于竞赛获奖（{rank_text}）能否晋升或直接认定等级，各地文件的规定如下："]
         basis = []
         for rule in rules:
             lines.append(f"【{rule.region}】{rule.text}")
-            if rule.max_rank is not None:
+            if rule.max_rank is not None and rank is None:
+                lines.append(
+                    f"  {rank_text}是奖项等次，不等于名次：这一条看的是名次（前{rule.max_rank}名），"
+                    "请以竞赛公布的名次为准，告诉我第几名我再帮您对照。"
+                )
+            elif rule.max_rank is not None:
                 fits = rank <= rule.max_rank
                 lines.append(
                     f"  您的名次{'在' if fits else '不在'}前{rule.max_rank}名之内，"
@@ -313,7 +330,8 @@ class Eligibility:
                 )
             lines.append(f"  限制：{rule.limits}")
             lines.append("  " + source_line(rule.source, self.sources[rule.source]))
-            basis.append({"region": rule.region, "basis": rule.source.label, "applies": _applies(rule, rank)})
+            applies = _applies(rule, rank) if rank is not None else None
+            basis.append({"region": rule.region, "basis": rule.source.label, "applies": applies})
         if "技师" in ctx.text or level_in(ctx.text) is not None:
             lines.append(
                 "注意：文件说的是“相应”职业技能等级，获奖后能认定到哪一级，由竞赛文件规定，不会因为名次自动评为技师。"
@@ -324,6 +342,7 @@ class Eligibility:
 
 # Which facts each question sets, so "上一步" can forget them.
 _FACTS_OF = {
+    "competition": ("competition_place", "competition_city"),
     "group": ("group",),
     "pension": ("pension_months", "pension_exact", "pension_said", "pension_place"),
     "pension_place": ("pension_place",),

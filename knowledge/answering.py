@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,10 +128,38 @@ def pinyin_tokens(text: str) -> list[str]:
     return syllables + [a + "_" + b for a, b in itertools.pairwise(syllables)]
 
 
+class _Postings:
+    """Rows of TF-IDF vectors (unit length) held term-major, so a question's cosine with every
+    row is a few array additions per question term: no sparse-matrix machinery per query."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, rows) -> None:  # type: ignore[no-untyped-def]
+        self.analyze = vectorizer.build_analyzer()
+        self.vocab: dict[str, int] = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_.astype(np.float64)
+        by_term = rows.T.tocsr()
+        self.indptr, self.indices, self.data = by_term.indptr, by_term.indices, by_term.data.astype(np.float64)
+        self.n_rows = rows.shape[0]
+
+    def cosines(self, text: str) -> np.ndarray:
+        out = np.zeros(self.n_rows)
+        counts = Counter(t for t in self.analyze(text) if t in self.vocab)
+        if not counts:
+            return out
+        ids = np.fromiter((self.vocab[t] for t in counts), dtype=np.int64, count=len(counts))
+        weights = (1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[ids]
+        weights /= np.linalg.norm(weights)
+        for term, weight in zip(ids.tolist(), weights.tolist(), strict=True):
+            start, end = self.indptr[term], self.indptr[term + 1]
+            out[self.indices[start:end]] += weight * self.data[start:end]
+        return out
+
+
 class BankIndex:
     """The bank's questions and the clauses' texts as TF-IDF vectors (characters and pinyin)."""
 
     def __init__(self, bank: QuestionBank, passages: Sequence[Passage]) -> None:
+        from scipy.sparse import vstack
+
         self.passages = list(passages)
         position = {p.id: i for i, p in enumerate(self.passages)}
         resolved = bank.resolve(self.passages)
@@ -140,56 +169,47 @@ class BankIndex:
         answerable = [normalise(q.q) for q, _ in resolved]
         out_of_scope = [normalise(q.q) for q in bank.out_of_scope]
         texts = [normalise(p.text) for p in self.passages]
-        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
-        self.chars.fit(answerable + out_of_scope + texts)
-        self.sounds = TfidfVectorizer(analyzer=pinyin_tokens, sublinear_tf=True, dtype=np.float32)
-        self.sounds.fit(answerable + out_of_scope + texts)
-        self.ans_chars = self.chars.transform(answerable).T.tocsr()
-        self.oos_chars = self.chars.transform(out_of_scope).T.tocsr()
-        self.ans_sounds = self.sounds.transform(answerable).T.tocsr()
-        self.oos_sounds = self.sounds.transform(out_of_scope).T.tocsr()
-        self.text_chars = self.chars.transform(texts).T.tocsr()
+        n = len(self.passages)
         self.n_answerable = len(answerable)
-        self.has_bank = np.bincount(self.owner, minlength=len(self.passages)) > 0
+        self.has_bank = np.bincount(self.owner, minlength=n) > 0
+        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
+        chars.fit(answerable + out_of_scope + texts)
+        # Pinyin is for how questions are typed (homophones); clause texts are not typed.
+        sounds = TfidfVectorizer(analyzer=pinyin_tokens, sublinear_tf=True, dtype=np.float32)
+        sounds.fit(answerable + out_of_scope)
+        ans_c, oos_c, text_c = chars.transform(answerable), chars.transform(out_of_scope), chars.transform(texts)
+        ans_s, oos_s = sounds.transform(answerable), sounds.transform(out_of_scope)
         # Each clause's bank as one centroid: the vocabulary of all the ways it is asked.
-        self.centroid_chars = _centroids(self.ans_chars, self.owner, len(self.passages))
-        self.centroid_sounds = _centroids(self.ans_sounds, self.owner, len(self.passages))
+        rows_c = [ans_c, oos_c, text_c, _centroids(ans_c, self.owner, n)]
+        rows_s = [ans_s, oos_s, _centroids(ans_s, self.owner, n)]
+        self._chars = _Postings(chars, vstack(rows_c).tocsr())
+        self._sounds = _Postings(sounds, vstack(rows_s).tocsr())
+        self._char_parts = _offsets(["ans", "oos", "text", "centroid"], [m.shape[0] for m in rows_c])
+        self._sound_parts = _offsets(["ans_py", "oos_py", "centroid_py"], [m.shape[0] for m in rows_s])
 
     def similarities(self, question: str) -> dict[str, np.ndarray]:
         q = normalise(question)
-        qc = self.chars.transform([q])
-        qs = self.sounds.transform([q])
-        return {
-            "ans": _dense(qc @ self.ans_chars),
-            "oos": _dense(qc @ self.oos_chars),
-            "ans_py": _dense(qs @ self.ans_sounds),
-            "oos_py": _dense(qs @ self.oos_sounds),
-            "text": _dense(qc @ self.text_chars),
-            "centroid": _dense(qc @ self.centroid_chars),
-            "centroid_py": _dense(qs @ self.centroid_sounds),
-        }
+        chars, sounds = self._chars.cosines(q), self._sounds.cosines(q)
+        out = {name: chars[a:b] for name, (a, b) in self._char_parts.items()}
+        out.update({name: sounds[a:b] for name, (a, b) in self._sound_parts.items()})
+        return out
 
 
-def _centroids(columns, owner: np.ndarray, n: int):  # type: ignore[no-untyped-def]
-    """Unit-length mean of each clause's question vectors (columns), as a terms × clauses matrix."""
-    from scipy.sparse import csr_matrix
-
-    if not len(owner):
-        return csr_matrix((columns.shape[0], n), dtype=np.float32)
-    assign = csr_matrix((np.ones(len(owner), dtype=np.float32), (np.arange(len(owner)), owner)), shape=(len(owner), n))
-    sums = (columns @ assign).tocsc()
-    norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=0))).ravel()
-    return (sums @ _diag(np.where(norms > 0, 1 / np.maximum(norms, 1e-12), 0.0))).tocsr()
+def _offsets(names: list[str], sizes: list[int]) -> dict[str, tuple[int, int]]:
+    bounds = np.cumsum([0, *sizes]).tolist()
+    return {name: (bounds[i], bounds[i + 1]) for i, name in enumerate(names)}
 
 
-def _diag(values: np.ndarray):  # type: ignore[no-untyped-def]
-    from scipy.sparse import diags
+def _centroids(rows, owner: np.ndarray, n: int):  # type: ignore[no-untyped-def]
+    """Unit-length sum of each clause's question vectors, as a clauses × terms matrix."""
+    from scipy.sparse import csr_matrix, diags
 
-    return diags(values.astype(np.float32))
-
-
-def _dense(row) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return np.asarray(row.todense(), dtype=np.float64).ravel()
+    assign = csr_matrix(
+        (np.ones(len(owner), dtype=np.float32), (owner, np.arange(len(owner)))), shape=(n, len(owner))
+    )
+    sums = (assign @ rows).tocsr()
+    norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1))).ravel()
+    return (diags(np.where(norms > 0, 1 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)) @ sums).tocsr()
 
 
 @dataclass

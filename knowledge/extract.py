@@ -23,14 +23,18 @@ import cn2an
 
 from knowledge.places import Places, shared_places
 
-_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]+|\s{2,}")
+# Keyword-style messages ("社保交了一年 户口四川 江苏大赛") separate their facts by single spaces.
+_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n、]+|(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])")
 
-PENSION_WORDS = re.compile(r"社保|养老保险|养老|参保|缴费|五险")
-HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家")
+PENSION_WORDS = re.compile(r"社保|养老保险|养老|参保|缴费|五险|pension|social insurance", re.I)
+HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家|hukou|household registration", re.I)
 SCHOOL_WORDS = re.compile(
     r"学籍|院校|学校|技校|技师学院|技工|职校|职业学院|职业技术学院|高职|中职|职专|大学|学院|大专|本科|高校"
 )
-COMPETITION_WORDS = re.compile(r"比赛|竞赛|大赛|技能赛|赛项|参赛|报名")
+COMPETITION_WORDS = re.compile(r"赛|比武|练兵|打擂|竟赛|大塞|报名|competition|contest", re.I)
+# A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
+GRADUATED = re.compile(r"(?<![快要将])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
+_MOVED_TO = re.compile(r"迁(?:到|去|往|至|入)|转到|落户(?:到|在)?")
 WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
@@ -45,7 +49,7 @@ _NEGATION = re.compile(r"不是|没有|没|不在|非")
 _YEARS_MONTHS = re.compile(
     r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*年\s*(半)?\s*(多)?\s*(?:零)?\s*(?:(\d{1,2})\s*个\s*(?:多)?\s*月)?"
 )
-_MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*个\s*(多)?\s*月")
+_MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:个\s*(多)?\s*月|months?\b)", re.I)
 _HALF_YEAR = re.compile(r"半年")
 _LESS_THAN = re.compile(r"不到|不满|没满|未满|不足|还差|快|将近|接近")
 _NO_PENSION = re.compile(
@@ -53,7 +57,9 @@ _NO_PENSION = re.compile(
 )
 
 _RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
-_PRIZE_RANK = {"冠军": 1, "金牌": 1, "1等奖": 1, "亚军": 2, "银牌": 2, "2等奖": 2, "季军": 3, "铜牌": 3, "3等奖": 3}
+_PRIZE_RANK = {"冠军": 1, "头名": 1, "金牌": 1, "亚军": 2, "银牌": 2, "季军": 3, "铜牌": 3}
+# 一等奖/二等奖 are prize tiers: several people share one, so a tier is not a rank (黄石's 前3名 is).
+_PRIZE_TIER = re.compile(r"([1-3])\s*等奖|(特等)奖|(优秀)奖")
 
 # National level names; 1 is the highest (一级/高级技师), 5 the lowest (五级/初级工).
 LEVEL_NAMES = {1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工", 5: "五级/初级工"}
@@ -156,8 +162,15 @@ def _extract(text: str) -> Mapping[str, Any]:
     parts = clauses(text)
     work = [c for c in parts if WORK_WORDS.search(c)]
     work_place = next((v for c in work if (v := place_value(c, places)) is not None), None)
+    unclaimed: list[tuple[str, str]] = []
     for clause in parts:
         _read_clause(clause, places, out, work_place)
+        if not any(rx.search(clause) for rx in (*_ROLE_WORDS.values(), _MOVED_TO)):
+            unclaimed += [(m.province.code, m.word) for m in places.mentions(clause)]
+    if "competition_place" not in out.facts and unclaimed and COMPETITION_WORDS.search(text):
+        # "杭州 技能大赛 江苏户口": a place standing on its own beside a competition is where it is held.
+        out.set("competition_place", unclaimed[0][0])
+        out.set("competition_city", unclaimed[0][1])
     if "pension_place" in out.facts and "pension_months" not in out.facts and re.search(r"一直|都在|连续", text):
         # "在南京上班两年了，社保一直交着": the pension runs as long as the job.
         found = next((d for c in work if (d := duration_months(c)) is not None), None)
@@ -170,7 +183,39 @@ def _extract(text: str) -> Mapping[str, Any]:
     return MappingProxyType(out.facts)
 
 
+_ROLE_WORDS = {
+    "pension": PENSION_WORDS,
+    "hukou": HUKOU_WORDS,
+    "school": SCHOOL_WORDS,
+    "competition": COMPETITION_WORDS,
+    "work": WORK_WORDS,
+}
+
+
+def places_by_role(clause: str, places: Places) -> dict[str, str]:
+    """Each place named in the clause goes to the role word nearest to it ("户口四川社保在南京":
+    四川 is the 户口's, 南京 the pension's), as a value in the encoding above."""
+    anchors = [(m.start(), m.end(), role) for role, rx in _ROLE_WORDS.items() for m in rx.finditer(clause)]
+    out: dict[str, str] = {}
+    if not anchors:
+        return out
+    for mention in places.mentions(clause):
+        end = mention.start + len(mention.word)
+
+        def gap(anchor: tuple[int, int, str], start: int = mention.start, stop: int = end) -> tuple[int, int]:
+            # On a tie the word before the place wins: "户口四川社保…" — 四川 is the 户口's.
+            return max(anchor[0] - stop, start - anchor[1], 0), 0 if anchor[1] <= start else 1
+
+        role = min(anchors, key=gap)[2]
+        before = clause[max(0, mention.start - 4) : mention.start]
+        negated = bool(_NEGATION.search(before)) or bool(re.match(r"(?:的)?(?:不是|以外|之外)", clause[end:]))
+        out.setdefault(role, f"!{mention.province.code}" if negated else mention.province.code)
+        out.setdefault(f"{role}_word", mention.word)
+    return out
+
+
 def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | None) -> None:
+    roles = places_by_role(clause, places)
     if _NO_PENSION.search(clause):
         out.set("pension_months", 0)
         out.set("pension_exact", True)
@@ -182,25 +227,37 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("pension_months", months)
             out.set("pension_exact", exact)
             out.set("pension_said", said)
-        where = place_value(clause, places) or work_place
+        where = roles.get("pension") or _unnamed_place(clause) or (work_place if "work" not in roles else None)
+        if where is None and not roles:
+            where = work_place
         if where is not None:
             out.set("pension_place", where)
-    if HUKOU_WORDS.search(clause) or re.search(r"[\u4e00-\u9fff]{2,3}人$", clause):
-        where = _hukou_place(clause, places)
+    moved = _MOVED_TO.search(clause)
+    if moved and (HUKOU_WORDS.search(clause) or out.facts.get("hukou")):
+        # "户口本来是南通的，前几年迁到上海去了": the 户口 is where it moved to.
+        after = places.mentions(clause[moved.end() :])
+        if after:
+            out.facts["hukou"] = after[0].province.code
+    if HUKOU_WORDS.search(clause):
+        where = roles.get("hukou") or (None if roles else _unnamed_place(clause))
+        if where is not None and "全国" not in clause:
+            out.set("hukou", where)
+    elif re.search(r"[\u4e00-\u9fff]{2,3}人$", clause):  # "我是河南人"
+        where = place_value(clause, places)
         if where is not None:
             out.set("hukou", where)
     if SCHOOL_WORDS.search(clause) and not COMPETITION_WORDS.search(clause):
-        if re.search(r"没有学籍|没学籍|无学籍", clause):
+        if re.search(r"没有学籍|没学籍|无学籍", clause) or GRADUATED.search(clause):
             out.set("school_type", "无学籍")
         else:
             kind = school_type(clause)
             if kind is not None:
                 out.set("school_type", kind)
-            where = place_value(clause, places)
+            where = roles.get("school") or (None if roles else _unnamed_place(clause))
             if where is not None:
                 out.set("school_place", where)
-    if COMPETITION_WORDS.search(clause) and not (PENSION_WORDS.search(clause) or HUKOU_WORDS.search(clause)):
-        _read_competition(clause, places, out)
+    if COMPETITION_WORDS.search(clause):
+        _read_competition(clause, roles, out)
     if REQUIREMENT_WORDS.search(clause):
         _read_requirement(clause, out)
     elif re.search(r"工作|干了|从业|工龄", clause) and not PENSION_WORDS.search(clause):
@@ -213,20 +270,23 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("level", level)
 
 
-def _hukou_place(clause: str, places: Places) -> str | None:
-    if "全国" in clause:
-        return None
-    return place_value(clause, places)
+def _unnamed_place(clause: str) -> str | None:
+    """外地/本地 and the like, when the clause names no place."""
+    if _NONLOCAL.search(clause):
+        return "nonlocal"
+    if _LOCAL.search(clause):
+        return "local"
+    return None
 
 
-def _read_competition(clause: str, places: Places, out: Extracted) -> None:
-    if "全国" in clause or "国赛" in clause:
+def _read_competition(clause: str, roles: dict[str, str], out: Extracted) -> None:
+    if re.search(r"全国|国赛|国家级|世赛", clause):
         out.set("competition_place", "national")
         return
-    found = places.mentions(clause)
-    if found:
-        out.set("competition_place", found[0].province.code)
-        out.set("competition_city", found[0].word)
+    where = roles.get("competition")
+    if where is not None and not where.startswith("!"):
+        out.set("competition_place", where)
+        out.set("competition_city", roles.get("competition_word"))
 
 
 def _read_requirement(clause: str, out: Extracted) -> None:
@@ -251,6 +311,10 @@ def _read_group(text: str, out: Extracted) -> None:
 
 def _read_rank(text: str, out: Extracted) -> None:
     num = digits(text)
+    tier = _PRIZE_TIER.search(num)
+    if tier:
+        grade = tier.group(1)
+        out.set("prize_tier", f"{'一二三'[int(grade) - 1]}等奖" if grade else tier.group(0))
     m = _RANK.search(num)
     if m:
         out.set("rank", int(m.group(1)))

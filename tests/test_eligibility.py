@@ -128,7 +128,7 @@ EXTRACTION_CASES = [
     ("青岛举办的焊工比赛", {"competition_place": "37"}),
     ("全国技能大赛", {"competition_place": "national"}),
     ("我得了第二名", {"rank": 2}),
-    ("拿了三等奖", {"rank": 3}),
+    ("拿了三等奖", {"rank": None, "prize_tier": "三等奖"}),  # a prize tier is not a rank (#12)
     ("比赛要求三级以上", {"level_required": 3}),
     ("比赛要求工作满5年以上", {"work_years_required": 5}),
     ("我是高级工", {"level": 3}),
@@ -144,9 +144,18 @@ def test_free_text_extraction(text: str, expected: dict[str, object]) -> None:
 # -- dialogue through the engine --------------------------------------------------------
 
 
-async def test_the_issue_example_is_decided_in_one_reply(make_engine) -> None:  # type: ignore[no-untyped-def]
+async def in_jiangsu(engine, reply):  # type: ignore[no-untyped-def]
+    """Answer "where is the competition held?" with 江苏省内 (#12: never assumed)."""
+    assert reply.payload["asking"] == "competition" and reply.payload["eligible"] is None
+    [after] = await engine.handle(msg(button=reply.buttons[0].payload))
+    return after
+
+
+async def test_the_issue_example_is_decided_once_the_region_is_known(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [reply] = await engine.handle(msg("我在苏州交了14个月社保，户口在河南，能报名职工组的焊工比赛吗"))
+    [where] = await engine.handle(msg("我在苏州交了14个月社保，户口在河南，能报名职工组的焊工比赛吗"))
+    assert "在哪里举办" in where.text and where.buttons[0].label == "江苏省内"
+    reply = await in_jiangsu(engine, where)
     p = reply.payload
     assert p["intent"] == "eligibility" and p["eligible"] is True
     assert p["met"] == ["pension"] and p["missing"] == []
@@ -157,7 +166,8 @@ async def test_the_issue_example_is_decided_in_one_reply(make_engine) -> None:  
 
 async def test_guided_check_asks_one_question_at_a_time(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [q1] = await engine.handle(msg("/eligibility"))
+    [q0] = await engine.handle(msg("/eligibility"))
+    q1 = await in_jiangsu(engine, q0)
     assert q1.payload["asking"] == "group"
     [q2] = await engine.handle(msg(button=q1.buttons[0].payload))  # 职工组
     assert q2.payload["asking"] == "pension"
@@ -171,7 +181,8 @@ async def test_guided_check_asks_one_question_at_a_time(make_engine) -> None:  #
 
 async def test_back_forgets_the_last_answer_and_cancel_ends(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [q1] = await engine.handle(msg("/eligibility"))
+    [q0] = await engine.handle(msg("/eligibility"))
+    q1 = await in_jiangsu(engine, q0)
     [q2] = await engine.handle(msg(button=q1.buttons[1].payload))  # 学生组
     back = next(b for b in q2.buttons if b.label == "上一步")
     [again] = await engine.handle(msg(button=back.payload))
@@ -182,19 +193,20 @@ async def test_back_forgets_the_last_answer_and_cancel_ends(make_engine) -> None
     [done] = await engine.handle(msg(button=cancel.payload))
     assert done.payload["cancelled"] is True
     [after] = await engine.handle(msg("/eligibility"))
-    assert after.payload["asking"] == "group" and "继续" not in after.text
+    assert after.payload["asking"] == "competition" and "继续" not in after.text
 
 
 async def test_text_that_answers_nothing_reprompts_without_changing_state(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
     await engine.handle(msg("/eligibility"))
     [reprompt] = await engine.handle(msg("嗯嗯好的呢"))
-    assert reprompt.payload["asking"] == "group" and "没看懂" in reprompt.text
+    assert reprompt.payload["asking"] == "competition" and "没看懂" in reprompt.text
 
 
 async def test_resumes_after_restart(make_engine) -> None:  # type: ignore[no-untyped-def]
     first = await make_engine()
-    [q1] = await first.handle(msg("/eligibility"))
+    [q0] = await first.handle(msg("/eligibility"))
+    q1 = await in_jiangsu(first, q0)
     await first.handle(msg(button=q1.buttons[0].payload))
     await first.close()
     second = await make_engine()
@@ -206,7 +218,7 @@ async def test_resumes_after_restart(make_engine) -> None:  # type: ignore[no-un
 
 async def test_a_later_contradicting_answer_wins_and_is_named(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [first] = await engine.handle(msg("我在南京交了14个月社保，户口河南，报职工组比赛"))
+    [first] = await engine.handle(msg("我在南京交了14个月社保，户口河南，报南京的职工组比赛"))
     assert first.payload["eligible"] is True
     [second] = await engine.handle(msg("不对，社保只交了8个月"))
     assert second.payload["eligible"] is False
@@ -236,7 +248,60 @@ async def test_region_without_conditions_never_invents_them(make_engine) -> None
 
 async def test_a_new_question_after_a_verdict_is_a_new_case(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
-    [first] = await engine.handle(msg("我是学生，在无锡职业技术学院读书，户口安徽，能参加学生组的比赛吗"))
+    [first] = await engine.handle(msg("我是学生，在无锡职业技术学院读书，户口安徽，能参加无锡学生组的比赛吗"))
     assert first.payload["eligible"] is True
     [second] = await engine.handle(msg("我想报名江苏的电工比赛，社保交了八个月"))
     assert second.payload["eligible"] is None and second.payload["asking"] == "group"  # nothing carried over
+
+
+# -- #12: facts read from the words that state them ---------------------------------------
+
+ROLE_CASES = [
+    # (message, expected facts; None = must be absent)
+    ("户口四川社保在南京交了13个月", {"hukou": "51", "pension_place": "32", "pension_months": 13}),
+    ("社保交了一年 户口四川 江苏技能大赛", {"hukou": "51", "pension_place": None, "competition_place": "32"}),
+    ("社保交了一年，户口四川", {"hukou": "51", "pension_place": None}),
+    ("老家河南，在苏州交了8个月社保", {"hukou": "41", "pension_place": "32"}),
+    ("我在青岛参加技能比武，户口山东", {"competition_place": "37", "hukou": "37"}),
+    ("黄石的竞赛我社保在湖北交了两年", {"competition_place": "42", "pension_months": 24}),
+    ("想报扬州的岗位练兵，社保在常州交的", {"competition_place": "32", "pension_place": "32"}),
+    ("我没有江苏户口，社保在无锡交了11个月", {"hukou": "!32", "pension_place": "32", "pension_months": 11}),
+    ("快一年了社保在南京，户口四川", {"pension_months": 11, "pension_exact": False, "hukou": "51"}),
+    ("I paid 江苏 pension for 15 months, hukou 湖南", {"pension_months": 15, "pension_place": "32", "hukou": "43"}),
+    ("拿了二等奖", {"rank": None, "prize_tier": "二等奖"}),
+    ("拿了冠军", {"rank": 1}),
+    ("在市里比武拿了头名", {"rank": 1}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ROLE_CASES)
+def test_each_fact_comes_from_the_words_that_state_it(text, expected):
+    facts = extract(text)
+    got = {k: facts.get(k) for k in expected}
+    assert got == expected, facts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在青岛参加技能比武，户口山东，社保在青岛交了两年，能报吗",
+        "黄石的竞赛我社保在湖北交了两年可以参加吗",
+        "杭州的技能大赛，我户口江苏，能报名不",
+        "全国技能大赛选拔赛，社保在南京交了三年能报吗",
+    ],
+)
+async def test_a_competition_outside_jiangsu_is_never_judged_by_jiangsus_rules(make_engine, text):
+    engine = await make_engine()
+    replies = await engine.handle(msg(text))
+    verdicts = [r.payload for r in replies if r.payload.get("intent") == "eligibility"]
+    assert verdicts and all(v.get("eligible") is None for v in verdicts), [r.text for r in replies]
+    assert all("asking" not in v for v in verdicts)  # nothing asked: the organiser's notice decides
+    assert any("主办方" in r.text for r in replies)
+
+
+async def test_a_prize_tier_is_not_taken_for_a_rank(make_engine):
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("我在黄石的焊工比赛拿了二等奖，能直接认定等级吗"))
+    assert reply.payload["topic"] == "competition_result" and reply.payload["rank"] is None
+    assert "不等于名次" in reply.text
+    assert all(rule["applies"] is None for rule in reply.payload["rules"])

@@ -89,7 +89,7 @@ async def test_every_capability_end_to_end(framework: str, api: FakeBotAPI, make
         assert "职业技能竞赛办赛备案" in (document.document or b"").decode()
 
         # Eligibility decided in one reply.
-        api.user_says(user, "我在苏州交了14个月社保，户口在河南，能报名职工组的焊工比赛吗")
+        api.user_says(user, "我在苏州交了14个月社保，户口在河南，能报名苏州职工组的焊工比赛吗")
         [verdict] = await next_sent(api, user, 7)
         assert "可以报名" in plain(verdict.text)
 
