@@ -11,7 +11,9 @@ from typing import Any
 from handlers import common
 from handlers.base import Button, Context, Document, Reply
 from handlers.common import is_new_question
+from knowledge.base import shared_lexicon
 from knowledge.flows import Flow, FlowBook, Line, Option, Step, checklist, parse_percent, step_lines
+from knowledge.lexicon import normalise
 from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, cited, source_line
 
@@ -213,7 +215,9 @@ class Filing:
         flows share it, plus its place if the text names it. None when unclear (a tie)."""
         flows = list(self.book.flows.values())
         sharing = Counter(t for f in flows for t in set(f.triggers))
-        named = [f.place for f in flows if f.place and f.place in text]
+        # Places as users name them, districts included (溧水 is 南京, 即墨 is 青岛).
+        regions, _ = shared_lexicon().regions_in(normalise(text))
+        named = [f.place for f in flows if f.place and (f.place in text or f.region in regions)]
 
         def score(flow: Flow) -> float:
             words = sum(len(t) / sharing[t] for t in flow.triggers if t in text)

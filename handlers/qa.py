@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,17 +46,35 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     return {"answered": result.answered, "hits": [hit_json(h) for h in result.hits] if result.answered else []}
 
 
-def answering_sentences(text: str, terms: dict[str, float]) -> list[str]:
-    """The sentence(s) of the clause that carry most of the question's terms, in clause order."""
+def answering_sentences(
+    text: str, terms: dict[str, float], evidence: list[str] | None = None, whole: bool = False
+) -> list[str]:
+    """The sentence(s) of the clause that answer: those holding the quotes of the nearest bank
+    questions (the bank knows which sentence answers what; nearer questions weigh more), else
+    those carrying most of the question's terms; in clause order. A form or list is shown whole."""
     sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
-    if len(sentences) <= 1:
-        return sentences
+    if whole or len(sentences) <= 1:
+        return [text.strip()]
+    if evidence:
+        squeezed = [_squeeze(s) for s in sentences]
+        votes = [0.0] * len(sentences)
+        for rank, quote in enumerate(evidence):
+            q = _squeeze(quote)
+            for i, s in enumerate(squeezed):
+                if q in s or (len(q) > 12 and q[:12] in s):
+                    votes[i] += 1 / (1 + rank)
+        if max(votes) > 0:
+            return [s for s, v in zip(sentences, votes, strict=True) if v >= 0.5 * max(votes)]
     norm_terms = {normalise(t): w * len(t) for t, w in terms.items() if len(t) > 1}
     scores = [sum(w for t, w in norm_terms.items() if t in normalise(s)) for s in sentences]
     best = max(scores)
     if best <= 0:
         return sentences[:1]
     return [s for s, score in zip(sentences, scores, strict=True) if score >= 0.75 * best]
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"[\s|<>]+", "", unicodedata.normalize("NFKC", text))
 
 
 def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:
@@ -121,7 +140,8 @@ class PolicyQA:
             return [self._no_answer(result)]
         best = result.hits[0]
         qa_id = await _log(ctx.session, ctx.incoming.user_id, question, best, result)
-        lead = answering_sentences(best.passage.text, result.terms)
+        whole = best.passage.kind == "attachment"  # forms and material lists read as a whole
+        lead = answering_sentences(best.passage.text, result.terms, result.evidence, whole)
         text = "\n".join(
             [
                 whose_rule(result.regions, best.passage, self.kb),

@@ -29,6 +29,7 @@ from knowledge.sources import SourceError
 MODEL_FILE = BANK_DIR / "model.json"
 RANKER_DEPTH = 20  # candidates taken from the word ranker
 NEIGHBOURS = 10  # nearest bank questions that vote
+EVIDENCE_VOTES = 5  # nearest bank questions of the best clause whose quotes pick its answering sentences
 RANK_FEATURES = (
     "r_rel",
     "r_log",
@@ -165,6 +166,7 @@ class BankIndex:
         resolved = bank.resolve(self.passages)
         self.owner = np.array([position[p.id] for _, p in resolved], dtype=np.int64)
         self.oos_topics = [q.topic for q in bank.out_of_scope]
+        self.evidence = [q.evidence for q, _ in resolved]
         self.topics: dict[str, Topic] = dict(bank.topics)
         answerable = [normalise(q.q) for q, _ in resolved]
         out_of_scope = [normalise(q.q) for q in bank.out_of_scope]
@@ -343,6 +345,7 @@ class Answerer:
             coverage = ranker[p.id].coverage if p.id in ranker else 0.0
             hits.append(Hit(p, float(1 / (1 + math.exp(-logits[j]))), coverage))
         result.hits = hits
+        result.evidence = self._evidence(c, int(c.ids[order[0]]))
         decide = self.model.decide.logit(decision_row(c, logits, int(order[0]))[None, :])[0]
         result.confidence = float(1 / (1 + math.exp(-decide)))
         result.answered = result.confidence >= self.model.threshold
@@ -352,6 +355,15 @@ class Answerer:
             result.reason = result.reason or "low_confidence"
             self._refer(result, c)
         return result
+
+    def _evidence(self, c: Candidates, best: int) -> list[str]:
+        """The quotes (answering sentences) of the best clause's bank questions nearest to this
+        question, nearest first: which sentence of the clause answers it, learnt from the bank."""
+        mine = np.flatnonzero(self.index.owner == best)
+        if not len(mine):
+            return []
+        nearest = mine[np.argsort(-c.sims["ans"][mine])[:EVIDENCE_VOTES]]
+        return [self.index.evidence[j] for j in nearest if self.index.evidence[j] and c.sims["ans"][j] > 0]
 
     def _refer(self, result: SearchResult, c: Candidates) -> SearchResult:
         """The out-of-scope topic the question is nearest to, when it is nearer to the

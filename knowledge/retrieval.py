@@ -59,6 +59,8 @@ class SearchResult:
     confidence: float = 0.0
     # For a refusal: the out-of-scope topic the question is nearest to ("" if none).
     topic: str = ""
+    # Quotes of the nearest bank questions of the best clause: the sentences that answer.
+    evidence: list[str] = field(default_factory=list)
 
 
 # Tuned on the development questions, then checked on held-out paraphrases (tests/data).

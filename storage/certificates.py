@@ -262,7 +262,7 @@ async def import_roster(
     async with db.transaction() as session:
         existing: dict[str, str] = {}
         if not replace:
-            existing = dict((await session.execute(select(Certificate.cert_no, Certificate.batch))).tuples().all())
+            existing = {no: batch for no, batch in await session.execute(select(Certificate.cert_no, Certificate.batch))}
         # The previous chunk is written while the next one is validated: SQLite works in
         # aiosqlite's thread without the GIL, so the two overlap on a 2-core machine.
         writing: asyncio.Task[int] | None = None

@@ -172,6 +172,7 @@ async def test_simultaneous_presses_on_two_processes_are_serialised(workers) -> 
     api, (aio, ptb) = workers
     user = 62
     await _say(api, aio, user, "/eligibility", 1)
+    await _press(api, ptb, user, "江苏省内", 2)  # where the competition is held comes first
     last = api.to(user)[-1]
     worker_press = next(b["callback_data"] for b in last.buttons if b["text"] == "职工组")
     student_press = next(b["callback_data"] for b in last.buttons if b["text"] == "学生组")
@@ -179,8 +180,8 @@ async def test_simultaneous_presses_on_two_processes_are_serialised(workers) -> 
         api.post_webhook(aio.url, api.user_presses(user, worker_press, last.message_id)),
         api.post_webhook(ptb.url, api.user_presses(user, student_press, last.message_id)),
     )
-    sent = await api.wait_sent(user, 3, timeout=20)
-    texts = [s.text for s in sent[1:]]
+    sent = await api.wait_sent(user, 4, timeout=20)
+    texts = [s.text for s in sent[2:]]
     # One press advanced the dialogue; the other found its button already stale.
     assert sum("失效" in t for t in texts) == 1
     assert sum("养老保险" in t for t in texts) == 1
