@@ -262,7 +262,8 @@ async def import_roster(
     async with db.transaction() as session:
         existing: dict[str, str] = {}
         if not replace:
-            existing = {no: batch for no, batch in await session.execute(select(Certificate.cert_no, Certificate.batch))}
+            rows_in_store = await session.execute(select(Certificate.cert_no, Certificate.batch))
+            existing = {number: held_by for number, held_by in rows_in_store}
         # The previous chunk is written while the next one is validated: SQLite works in
         # aiosqlite's thread without the GIL, so the two overlap on a 2-core machine.
         writing: asyncio.Task[int] | None = None
