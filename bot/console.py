@@ -41,6 +41,8 @@ class ConsoleSession:
         self.engine = engine
         self.user_id = user_id
         self.last_buttons: list[str] = []
+        # A step that asks for a number ("15" meaning 15%) takes digits as text, not as buttons.
+        self.wants_number = False
 
     async def send(self, text: str | None = None, button: str | None = None) -> list[Reply]:
         replies = await self.engine.handle(
@@ -51,6 +53,8 @@ class ConsoleSession:
         with_buttons = [r for r in replies if r.buttons]
         if with_buttons:
             self.last_buttons = [b.payload for b in with_buttons[-1].buttons]
+        if replies:
+            self.wants_number = any(r.payload.get("kind") == "percent" for r in replies)
         return replies
 
     async def press(self, number: int) -> list[Reply] | None:
@@ -99,7 +103,8 @@ async def run_interactive(session: ConsoleSession, console: Console) -> None:
             return
         if line.strip() in ("/quit", "/exit"):
             return
-        replies = await session.press(int(line)) if line.strip().isdigit() else None
+        pressed = line.strip().isdigit() and not session.wants_number
+        replies = await session.press(int(line)) if pressed else None
         show(console, replies if replies is not None else await session.send(text=line))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from bot.textclean import MAX_MESSAGE_CHARS, has_words
@@ -18,6 +19,14 @@ COMMAND_TARGETS = {
     "cert": "certificate",
     "export": "filing",
 }
+
+
+_CANCEL_WORDS = re.compile(
+    r"(?:取消|退出|结束|不办了|不弄了|不查了|不测了|算了|算了吧|算了不弄了|算了不办了|不用了|cancel|quit|exit)"
+    r"[。！!~～ ]*",
+    re.I,
+)
+_BACK_WORDS = re.compile(r"(?:上一步|返回|返回上一步|后退|退回|上一个|上一题|back)[。！!~～ ]*", re.I)
 
 
 class Router:
@@ -50,6 +59,11 @@ class Router:
         if common.is_greeting(text):
             return common.welcome()
         active = self._active(ctx)
+        # Dialogue words typed instead of pressed: "取消", "算了不弄了", "上一步", "返回".
+        if _CANCEL_WORDS.fullmatch(text):
+            return self._cancel(ctx)
+        if active is not None and _BACK_WORDS.fullmatch(text) and hasattr(active, "go_back"):
+            return active.go_back(ctx)
         interrupting = next((c for c in self.capabilities if c is not active and c.interrupts(text)), None)
         if interrupting is not None:
             return await interrupting.on_free_text(ctx)

@@ -254,6 +254,14 @@ class Eligibility:
             payload["eligible"] = None  # which rules apply is not known yet
         return [Reply("\n".join(lines), buttons, payload, replace=replace)]
 
+    def go_back(self, ctx: Context) -> list[Reply]:
+        """"上一步" typed instead of pressed."""
+        session = ctx.state.get(self.name)
+        if not isinstance(session, dict) or session.get("asking") is None:
+            return common.notice(self.name, "当前没有可以返回的问题。发送 /eligibility 开始参赛资格自测。")
+        ctx.next_token()
+        return self._back(ctx, session)
+
     def _back(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
         if not session["asked"]:
             return self._ask(ctx, session, notes=["已经是第一个问题了。"])

@@ -12,6 +12,7 @@ from handlers import common
 from handlers.base import Button, Context, Document, Reply
 from handlers.common import is_new_question
 from knowledge.base import shared_lexicon
+from knowledge.extract import proportion
 from knowledge.flows import Flow, FlowBook, Line, Option, Step, checklist, parse_percent, step_lines
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Passage
@@ -192,6 +193,14 @@ class Filing:
             if answer is None:
                 return self._show(ctx, session, note="\n".join(said), replace=replace)
             said.append(_told_note(flow.step(next_id), answer))
+
+    def go_back(self, ctx: Context) -> list[Reply]:
+        """"上一步" typed instead of pressed."""
+        session = self._session(ctx)
+        if session is None or session.get("done"):
+            return common.notice(self.name, "当前没有可以返回的步骤。发送 /filing 开始备案指引。")
+        ctx.next_token()  # the buttons of the step left behind go stale
+        return self._back(ctx, session)
 
     def _back(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
         flow = self.book.flows[session["flow"]]
@@ -377,7 +386,9 @@ def _typed_answer(step: Step, text: str, session: dict[str, Any]) -> Any:
             return "yes"
         return None
     if step.kind == "percent":
-        value = parse_percent(text)
+        value = proportion(text)
+        if value is None:
+            value = parse_percent(text)  # a bare number: "15"
         if value is None:
             return None
         if not 0 <= value <= 100:
@@ -399,7 +410,7 @@ def _match_option(step: Step, text: str) -> str | None:
     best: tuple[int, str] | None = None
     tied = False
     for option in step.options:
-        length = max((len(w) for w in (option.label, *option.words) if w and w in text), default=0)
+        length = max((len(w) for w in (option.label, *option.words) if w and _said(w, text)), default=0)
         if length == 0:
             continue
         if best is None or length > best[0]:
@@ -407,6 +418,20 @@ def _match_option(step: Step, text: str) -> str | None:
         elif length == best[0]:
             tied = True
     return None if best is None or tied else best[1]
+
+
+_NEGATED = re.compile(r"不是|并非|不属于|没有|不算|非")
+
+
+def _said(word: str, text: str) -> bool:
+    """The text names the word and does not deny it just before ("我们不是省重点技工院校"
+    names a 技工院校, but no 省重点)."""
+    start = text.find(word)
+    while start >= 0:
+        if not _NEGATED.search(text[max(0, start - 4) : start]):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def _told(flow: Flow, text: str) -> dict[str, Any]:
@@ -421,8 +446,8 @@ def _told(flow: Flow, text: str) -> dict[str, Any]:
             value = _match_option(step, text)
             if value is not None:
                 told[step.id] = value
-        elif step.kind == "percent" and (m := _PERCENT_SIGN.search(text)):
-            value = parse_percent(m.group(0))
+        elif step.kind == "percent":
+            value = proportion(text)  # 三成, 一半多, 四分之一, "100人里有15个外地的"
             if value is not None and 0 <= value <= 100:
                 told[step.id] = value
     return told

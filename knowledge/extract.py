@@ -325,3 +325,46 @@ def _read_rank(text: str, out: Extracted) -> None:
             out.set("rank", rank)
             out.set("rank_is_top_n", False)
             return
+
+
+# -- proportions (异地选手占比) -----------------------------------------------------------
+
+_PCT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+_CHENG = re.compile(r"(\d+)\s*成(半)?")
+_FRACTION = re.compile(r"(\d+)\s*分之\s*(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])")  # cn2an writes 1/4
+_HALF = re.compile(r"[1一]半|半数|过半")
+_MORE = re.compile(r"多|超过|以上|出头|过半")
+_LESS = re.compile(r"不到|不足|不满|少于|以内|之内")
+_PART_OF_WHOLE = re.compile(
+    r"(\d+)\s*(?:个|名)?\s*(?:人|选手|名选手)[^\d]{0,12}?(\d+)\s*(?:个|名|人)[^\d]{0,3}?(?:外地|外省|外市|异地|省外|市外)"
+    r"|(\d+)\s*(?:个|名)?\s*(?:人|选手|名选手)?[^\d]{0,12}?(?:外地|外省|外市|异地|省外|市外)[^\d]{0,8}?(\d+)\s*(?:个|名|人)"
+)
+
+
+def proportion(text: str) -> float | None:
+    """A share as a percentage, however it is said: 15%, 百分之四十, 三成, 一成半, 一半多,
+    四分之一, "100人里有15个外地的". "一半多" is just over 50, "不到一半" just under."""
+    num = digits(text).replace("百分之", "%").replace("％", "%")
+    num = re.sub(r"%(\d+(?:\.\d+)?)", r"\1%", num)  # 百分之40 → 40%
+    found: float | None = None
+    if m := _PCT.search(num):
+        found = float(m.group(1))
+    elif m := _FRACTION.search(num):
+        whole, part = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), int(m.group(3)))
+        found = 100 * part / whole if whole and part <= whole else None
+    elif m := _CHENG.search(num):
+        found = 10 * int(m.group(1)) + (5 if m.group(2) else 0)
+    elif _HALF.search(num):
+        found = 50.0
+    elif m := _PART_OF_WHOLE.search(num):
+        whole, part = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), int(m.group(4)))
+        found = 100 * part / whole if whole and part <= whole else None
+    if found is None:
+        return None
+    if "以内" in num or "之内" in num:
+        return round(found, 1)
+    if _LESS.search(num):
+        return round(found - 0.5, 1)  # "不到一半": just under the line
+    if re.search(r"[1一]半多|过半|超过", num):
+        return round(found + 0.5, 1)  # "一半多": just past it
+    return round(found, 1)
