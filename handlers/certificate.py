@@ -19,6 +19,23 @@ QUERY_SYSTEMS = SourceRef("青人社发〔2020〕7号", "七、自主评价实�
 SOURCES = (UNIFIED_RULE, QUERY_SYSTEMS)
 
 _MY_CERT = re.compile(r"(我的|我这个|我这张|这张|这个|帮我查|查一下|查查|核验|验证).{0,6}证")
+_NAMED = re.compile(r"(?:姓名|名字|持证人|证书人|本人叫|我叫|叫做|叫)\s*[:：是为]?\s*([\u4e00-\u9fff·]{2,6})")
+# "S000032010000243001234 张三": a short name standing right after (or before) the number.
+_NAME_BESIDE = re.compile(
+    r"(?:[\dOo]\s*[,，、;；\s]\s*([\u4e00-\u9fff·]{2,4})\s*$)|(?:^\s*([\u4e00-\u9fff·]{2,4})\s*[,，、;；\s]\s*[SsYy]?\d)"
+)
+_NOT_NAMES = re.compile(r"证书|编号|查询|真伪|帮我|这个|请问|一下|核验|是否|多少|等级|技能")
+
+
+def holder_name(text: str) -> str | None:
+    """The holder's name when the message gives it beside the number; None if it does not."""
+    m = _NAMED.search(text) or _NAME_BESIDE.search(text)
+    if not m:
+        return None
+    name = next(g for g in m.groups() if g)
+    return None if _NOT_NAMES.search(name) else name
+
+
 _NAME = re.compile(r"^[\u4e00-\u9fff·•A-Za-z\s]{2,30}$")
 _NUMBERISH = re.compile(r"[A-Za-z0-9０-９Ａ-Ｚａ-ｚ][\sA-Za-z0-9０-９Ａ-Ｚａ-ｚ\-]{6,}")
 WHERE_TO_CHECK = (
@@ -52,9 +69,18 @@ class CertificateLookup:
 
     async def on_free_text(self, ctx: Context) -> list[Reply]:
         number = find_number(ctx.text)
-        return self._number(ctx, number) if number else self._ask_number(ctx)
+        if not number:
+            return self._ask_number(ctx)
+        replies = self._number(ctx, number)
+        holder = holder_name(ctx.text)
+        session = ctx.state.get(self.name)
+        if holder and isinstance(session, dict) and session.get("asking") == "name":
+            return await self._lookup(ctx, session["number"], holder)  # number and name in one message
+        return replies
 
     async def on_text(self, ctx: Context) -> list[Reply] | None:
+        if find_number(ctx.text) and holder_name(ctx.text):
+            return await self.on_free_text(ctx)
         session = ctx.state.get(self.name)
         if not isinstance(session, dict):
             ctx.step_aside()
@@ -99,7 +125,7 @@ class CertificateLookup:
         ctx.activate(self.name)
         if decoded.format == SKILL_LEVEL:
             text = (
-                f"编号“{decoded.number}”是22位，但不符合职业技能等级证书的全国统一编码规则：\n"
+                f"编号“{decoded.number}”不符合职业技能等级证书的全国统一编码规则：\n"
                 + "\n".join(f"· {e}" for e in decoded.errors)
                 + "\n请核对证书上的编号后重新发送。"
             )

@@ -30,7 +30,11 @@ UNKNOWN = "unknown"
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_·.]+")
 # Something that looks like a certificate number inside a sentence (for routing).
-_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[SYsy](?:[\s\-]*\d){21}(?!\d)|(?<!\d)\d(?:[\s\-]?\d){12,21}(?!\d)")
+# An S/Y number with a digit too many or too few is still taken, so its length can be explained;
+# a letter O typed for a zero inside the digits too.
+_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9])[SYsy](?:[\s\-]*[\dOo]){18,24}(?![\dOo])|(?<!\d)\d(?:[\s\-]?\d){12,21}(?!\d)"
+)
 _CERT_WORDS = re.compile(r"证书|证号|编号|证件编号|查证|核验|真伪|真假")
 ORG_KINDS = {"S": "社会培训评价组织", "Y": "用人单位"}
 
@@ -51,10 +55,15 @@ class Decoded:
 
 
 def normalise(raw: str) -> str:
-    """Full-width to half-width, no spaces or hyphens, upper case."""
+    """Full-width to half-width, no spaces or hyphens, upper case; a letter O among the
+    digits of an S/Y number read as the zero it was meant to be."""
     if raw.isascii() and raw.isalnum():  # already clean: the common case when importing
-        return raw.upper()
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).upper()
+        number = raw.upper()
+    else:
+        number = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).upper()
+    if len(number) > 1 and number[0] in "SY" and "O" in number[1:]:
+        number = number[0] + number[1:].replace("O", "0")
+    return number
 
 
 def find_number(text: str) -> str | None:
@@ -73,6 +82,14 @@ def decode(raw: str, today: date | None = None) -> Decoded:
     number = normalise(raw)
     if len(number) == 22:
         return _decode_skill_level(number, today)
+    if number[:1] in ("S", "Y") and number[1:].isdigit() and 19 <= len(number) <= 25:
+        out = Decoded(number, SKILL_LEVEL)
+        missing = "少了" if len(number) < 22 else "多了"
+        out.errors.append(
+            f"职业技能等级证书编号应为22位（S或Y加21位数字），这里是{len(number)}位："
+            f"可能{missing}{abs(22 - len(number))}位，请对照证书逐位核对"
+        )
+        return out
     if len(number) == 16 and number.isdigit():
         return _decode_old(number)
     if len(number) == 13 and number.isdigit() and number.startswith("000"):

@@ -268,3 +268,30 @@ async def test_a_number_pasted_in_the_middle_of_a_flow_is_looked_up(make_engine)
     assert reply.payload["intent"] == "certificate" and reply.payload["asking"] == "name"
     [resume] = await engine.handle(msg("/filing"))
     assert resume.payload.get("resume") is True  # the flow kept its place
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{number} {name}", "{name} {number}", "帮我查下证书{number}，持证人{name}", "证书编号：{number}，姓名：{name}"],
+)
+async def test_number_and_name_in_one_message_are_looked_up_at_once(make_engine, tmp_path, template) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(make_engine, tmp_path)
+    [found] = await engine.handle(msg(template.format(number=data[0][19], name=data[0][3])))
+    assert found.payload["intent"] == "certificate" and found.payload["found"] is True, found.text
+
+
+@pytest.mark.parametrize(("cut", "said"), [(-1, "少了1位"), (None, "多了1位")])
+async def test_a_number_a_digit_short_or_long_is_explained(make_engine, tmp_path, cut, said) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(make_engine, tmp_path)
+    number = data[0][19][:cut] if cut else data[0][19] + "7"
+    [reply] = await engine.handle(msg(f"帮我查下这个证书 {number}"))
+    assert reply.payload["intent"] == "certificate" and said in reply.text, reply.text
+    assert "22位" in reply.text and reply.payload.get("found") is not True
+
+
+async def test_a_letter_o_for_a_zero_is_read_as_zero(make_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(make_engine, tmp_path)
+    typed = data[0][19][:10] + data[0][19][10:].replace("0", "O", 1)
+    assert typed != data[0][19]
+    [reply] = await engine.handle(msg(f"{typed} {data[0][3]}"))
+    assert reply.payload["found"] is True
