@@ -21,6 +21,7 @@ postgres:
 
 test: $(STAMP) postgres
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

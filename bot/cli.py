@@ -65,8 +65,8 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
 async def _knowledge(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.services import knowledge_inputs
     from knowledge.base import KnowledgeBase
-    from knowledge.store import seed_bundled
     from storage.db import Database
+    from storage.notices import seed_bundled
 
     db = Database(settings.database_url)
     await db.migrate()
@@ -152,7 +152,7 @@ def evaluate_cmd(
 @notices_app.command("list")
 def notices_list() -> None:
     """列出知识库中的政策文件。"""
-    from knowledge.store import list_notices, seed_bundled
+    from storage.notices import list_notices, seed_bundled
 
     async def run():  # type: ignore[no-untyped-def]
         from storage.db import Database
@@ -185,8 +185,8 @@ def notices_add(
 ) -> None:
     """添加一份政策文件；解析失败时知识库保持不变。"""
     from knowledge.notices import NoticeError, NoticeMeta
-    from knowledge.store import add_notice, seed_bundled
     from storage.db import Database
+    from storage.notices import add_notice, seed_bundled
 
     raw = read_text(file)
     if not DATE_ARG.match(date.strip()) or (effective and not DATE_ARG.match(effective.strip())):
@@ -226,8 +226,8 @@ def notices_add(
 def notices_reindex() -> None:
     """用当前解析规则重新拆分全部政策文件。"""
     from knowledge.notices import NoticeError
-    from knowledge.store import reindex, seed_bundled
     from storage.db import Database
+    from storage.notices import reindex, seed_bundled
 
     async def run() -> int:
         db = Database(cli_settings().database_url)

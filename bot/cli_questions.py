@@ -19,8 +19,8 @@ T = TypeVar("T")
 
 def _in_store(work: Callable[..., Awaitable[T]]) -> T:
     """Run `work(session)` in one transaction on the configured database (seeded, migrated)."""
-    from knowledge.store import seed_bundled
     from storage.db import Database
+    from storage.notices import seed_bundled
 
     async def run() -> T:
         db = Database(cli_settings().database_url)
@@ -57,7 +57,7 @@ def questions_add(
     """把一个问法加入问题库；运行中的机器人 30 秒内生效。"""
     from knowledge.bank import BankQuestion, OosQuestion
     from knowledge.base import bundled_bank
-    from knowledge.store import load_passages
+    from storage.notices import load_passages
     from storage.questions import add_question
 
     question = question.strip()
@@ -92,7 +92,7 @@ def questions_import(
     """把一批问题（评测集格式）加入问题库；全部可解析才写入。"""
     from knowledge.bank import BankError, from_eval_item
     from knowledge.base import bundled_bank
-    from knowledge.store import load_passages
+    from storage.notices import load_passages
     from storage.questions import add_question
 
     lines = [x for x in read_text(file).splitlines() if x.strip()]

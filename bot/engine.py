@@ -87,7 +87,7 @@ class Engine:
                         log.info("duplicate update %s ignored", incoming.update_id)
                         return []
                     state, version = await self.store.lock_state(session, incoming.user_id)
-                    ctx = Context(incoming, copy.deepcopy(state), session, self.services, datetime.now(UTC))
+                    ctx = Context(incoming, copy.deepcopy(state), session, datetime.now(UTC))
                     replies = await self.router.route(ctx)
                     if ctx.state != state:
                         await self.store.save_state(session, incoming.user_id, ctx.state, version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +18,9 @@ from knowledge.flows import FlowBook
 from knowledge.intents import bundled_classifier
 from knowledge.retrieval import Passage
 from knowledge.sources import resolve
-from knowledge.store import clauses_version, load_passages, seed_bundled
+from storage.certificates import RateLimits
 from storage.db import Database
+from storage.notices import clauses_version, load_passages, seed_bundled
 from storage.questions import added_questions, bank_version
 
 EXPORTS_DIR = Path("var/exports")
@@ -94,7 +96,14 @@ def build_capabilities(services: Services) -> list[Capability]:
     rules = EligibilityRules.load()
     flows = FlowBook.load()
     return [
-        CertificateLookup({ref: resolve(ref, passages, "handlers/certificate.py") for ref in SOURCES}),
+        CertificateLookup(
+            {ref: resolve(ref, passages, "handlers/certificate.py") for ref in SOURCES},
+            RateLimits(
+                per_user=services.settings.cert_lookups_per_user,
+                window=timedelta(minutes=services.settings.cert_lookup_window_minutes),
+                overall_per_minute=services.settings.cert_lookups_per_minute,
+            ),
+        ),
         Eligibility(rules, rules.validate(passages)),
         Filing(flows, flows.validate(passages)),
         PolicyQA(services.knowledge),

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.services import Services
-
 # Telegram limits callback data to 64 bytes; every payload we mint must fit.
 MAX_PAYLOAD_BYTES = 64
 
@@ -72,7 +70,6 @@ class Context:
     incoming: Incoming
     state: dict[str, Any]
     session: AsyncSession
-    services: Services
     now: datetime
 
     @property

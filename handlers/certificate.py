@@ -4,7 +4,6 @@ Wrong name and unknown number get the same answer, so the bot is no oracle for n
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from handlers import common
@@ -49,8 +48,9 @@ class CertificateLookup:
     prefix = "ct"
     title = "证书查询"
 
-    def __init__(self, sources: dict[SourceRef, Passage]) -> None:
+    def __init__(self, sources: dict[SourceRef, Passage], limits: RateLimits | None = None) -> None:
         self.sources = sources
+        self.limits = limits or RateLimits()
 
     def interrupts(self, text: str) -> bool:
         return find_number(text) is not None
@@ -148,12 +148,7 @@ class CertificateLookup:
         return [self._reply(text, decoded)]
 
     async def _lookup(self, ctx: Context, number: str, name: str) -> list[Reply]:
-        settings = ctx.services.settings
-        limits = RateLimits(
-            per_user=settings.cert_lookups_per_user,
-            window=timedelta(minutes=settings.cert_lookup_window_minutes),
-            overall_per_minute=settings.cert_lookups_per_minute,
-        )
+        limits = self.limits
         requester = f"{ctx.incoming.channel}:{ctx.incoming.user_id}"
         result = await lookup(ctx.session, number, name, requester, ctx.now, limits)
         decoded = decode(number, ctx.now.date())

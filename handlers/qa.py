@@ -6,17 +6,13 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from handlers import common
 from handlers.base import Button, Context, Reply
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
 from knowledge.lexicon import normalise
-from knowledge.redact import redact
 from knowledge.retrieval import Hit, Passage, SearchResult
 from knowledge.sources import cited
-from storage.models import Feedback, QaLog
+from storage.qa_log import log_question, record_vote
 
 RELATED_MAX = 2
 # A related clause is offered only if it scores at least this share of the best one.
@@ -136,10 +132,10 @@ class PolicyQA:
     async def _answer(self, ctx: Context, question: str) -> list[Reply]:
         result = self.kb.search(question, k=1 + RELATED_MAX)
         if not result.answered:
-            await _log(ctx.session, ctx.incoming.user_id, question, None, result)
+            await log_question(ctx.session, ctx.incoming.user_id, question, result)
             return [self._no_answer(result)]
         best = result.hits[0]
-        qa_id = await _log(ctx.session, ctx.incoming.user_id, question, best, result)
+        qa_id = await log_question(ctx.session, ctx.incoming.user_id, question, result)
         whole = best.passage.kind == "attachment"  # forms and material lists read as a whole
         lead = answering_sentences(best.passage.text, result.terms, result.evidence, whole)
         text = "\n".join(
@@ -188,14 +184,8 @@ class PolicyQA:
         return Reply(text=text, payload=payload)
 
     async def _feedback(self, ctx: Context, qa_id: int, vote: int) -> list[Reply]:
-        asked = await ctx.session.get(QaLog, qa_id)
-        # A vote belongs to the user the answer was given to: ids in buttons can be forged.
-        if asked is None or asked.user_id != ctx.incoming.user_id:
+        if not await record_vote(ctx.session, qa_id, ctx.incoming.user_id, vote):
             return common.stale_button()
-        dialect = sqlite if ctx.session.bind.dialect.name == "sqlite" else postgresql
-        stmt = dialect.insert(Feedback).values(qa_id=qa_id, user_id=ctx.incoming.user_id, vote=vote)
-        stmt = stmt.on_conflict_do_update(index_elements=["qa_id", "user_id"], set_={"vote": vote})
-        await ctx.session.execute(stmt)
         text = "感谢您的反馈！" if vote > 0 else "感谢反馈，我们会据此补充和改进知识库。"
         return common.notice("qa_feedback", text, qa_id=qa_id, vote=vote)
 
@@ -208,17 +198,3 @@ def _short_region(name: str) -> str:
 def _label(p: Passage) -> str:
     label = f"{p.doc_no} {p.path}"
     return label if len(label) <= 30 else label[:29] + "…"
-
-
-async def _log(session: AsyncSession, user_id: int, question: str, best: Hit | None, result: SearchResult) -> int:
-    row = QaLog(
-        user_id=user_id,
-        question=redact(question)[:1000],  # the gap report needs the words, not anyone's numbers
-        answered=best is not None,
-        doc_no=best.passage.doc_no if best else None,
-        clause_path=best.passage.path if best else None,
-        score=best.score if best else (result.hits[0].score if result.hits else 0.0),
-    )
-    session.add(row)
-    await session.flush()
-    return row.id

@@ -131,7 +131,7 @@ def test_questions_add_takes_effect_and_exports(tmp_path: Path):
 
 
 async def test_a_running_bot_uses_an_added_question(make_engine, tmp_path: Path):
-    from knowledge.store import seed_bundled
+    from storage.notices import seed_bundled
     from storage.questions import add_question
 
     engine = await make_engine()

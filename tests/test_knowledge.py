@@ -266,8 +266,8 @@ async def test_a_running_bot_picks_up_a_notice_added_by_another_process(tmp_path
     from bot.engine import Engine
     from bot.settings import Settings
     from knowledge.notices import NoticeMeta
-    from knowledge.store import add_notice
     from storage.db import Database
+    from storage.notices import add_notice
     from tests.conftest import msg
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
