@@ -184,7 +184,7 @@ def notices_add(
     effective: Annotated[str | None, typer.Option(help="施行日期")] = None,
 ) -> None:
     """添加一份政策文件；解析失败时知识库保持不变。"""
-    from knowledge.notices import NoticeError, NoticeMeta
+    from knowledge.notices import NoticeError, NoticeMeta, canonical_doc_no, notice_problem
     from storage.db import Database
     from storage.notices import add_notice, seed_bundled
 
@@ -193,7 +193,7 @@ def notices_add(
         fail("日期格式应为 YYYY-MM-DD（或只写年份 YYYY）。", 2)
     first_line = next((x.strip(" #*") for x in raw.splitlines() if x.strip()), "")
     meta = NoticeMeta(
-        doc_no=doc_no.strip(),
+        doc_no=canonical_doc_no(doc_no),
         title=title or first_line[:200],
         issuer=issuer or first_line[:100],
         region=region.strip(),
@@ -203,6 +203,8 @@ def notices_add(
     )
     if not meta.doc_no or not meta.region or not meta.date:
         fail("文号、地区和日期都不能为空。", 2)
+    if (problem := notice_problem(meta, raw)) is not None:
+        fail(f"无法添加 {file.name}：{problem}。知识库未作任何改动。", 2)
 
     async def run() -> int:
         db = Database(cli_settings().database_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +121,8 @@ async def _lookup(settings: Settings, number: str, name: str, json_out: bool) ->
         db = await _database(settings)
         try:
             async with db.transaction() as session:
-                result = await lookup(session, decoded.number, name, "cli", now)
+                # Audited as an operator's lookup, under the account that ran it.
+                result = await lookup(session, decoded.number, name, f"operator:{getpass.getuser()}", now)
         finally:
             await db.dispose()
     holder = result.holder if result else None

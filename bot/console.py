@@ -17,6 +17,8 @@ from handlers.base import Incoming, Reply
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
 BUTTON_LINE = re.compile(r"^#btn\s+(\d+)\s*$")
+# "#btn -1", "#btn abc": a button press that names no button, never a question to log.
+BAD_BUTTON_LINE = re.compile(r"^#btn\b")
 
 
 def to_rich(text: str) -> str:
@@ -72,6 +74,8 @@ async def run_script(session: ConsoleSession, lines: Iterable[str], emit: Callab
             replies = await session.press(int(match.group(1)))
             if replies is None:
                 replies = [Reply(text=f"没有第{match.group(1)}个按钮。", payload={"intent": "no_such_button"})]
+        elif BAD_BUTTON_LINE.match(line.strip()):
+            replies = [Reply(text="“#btn”后面应是按钮的序号，例如 #btn 1。", payload={"intent": "no_such_button"})]
         else:
             replies = await session.send(text=line)
         emit(replies)

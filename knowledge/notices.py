@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -348,3 +349,40 @@ def parse_notice(raw: str, meta: NoticeMeta) -> list[ParsedClause]:
         for i, (path, kind, text) in enumerate(triples)
         if text.strip()
     ]
+
+
+_YEAR_BRACKETS = re.compile(r"[\[［(（【〔]\s*((?:19|20)\d{2})\s*[\]］)）】〕]")
+
+
+def canonical_doc_no(doc_no: str) -> str:
+    """One spelling per 文号: 苏人社办函[2022]54号, (2022), ［2022］ and 【2022】 all become 〔2022〕."""
+    text = unicodedata.normalize("NFKC", doc_no).strip().replace(" ", "")
+    return _YEAR_BRACKETS.sub(r"〔\1〕", text)
+
+
+MAX_NOTICE_CHARS = 300_000  # the longest real notice is ~16,000; a whole book is not a notice
+
+
+def notice_problem(meta: NoticeMeta, raw: str) -> str | None:
+    """Why a notice cannot be added as given (in Chinese), or None."""
+    from datetime import date
+
+    from knowledge.places import shared_places
+
+    if "\x00" in raw or sum(not (ch.isprintable() or ch in "\n\r\t") for ch in raw[:10_000]) > 50:
+        return "文件里有空字节或大量不可见字符，不像政策文件的文本"
+    if len(raw) > MAX_NOTICE_CHARS:
+        return f"文件有{len(raw):,}个字符，超过单份通知的上限{MAX_NOTICE_CHARS:,}个字符；请只导入通知正文及其附件"
+    if not re.search(r"[\u4e00-\u9fff]", raw):
+        return "文件里没有中文正文"
+    parts = meta.date.split("-")
+    try:
+        if len(parts) == 3:
+            date(int(parts[0]), int(parts[1]), int(parts[2]))
+        elif len(parts) != 1 or not 1949 <= int(parts[0]) <= 2100:
+            raise ValueError
+    except ValueError:
+        return f"发文日期“{meta.date}”不是有效日期（应为 YYYY-MM-DD 或 YYYY）"
+    if meta.region != "全国" and not shared_places().mentions(meta.region):
+        return f"地区“{meta.region}”不是已知的省市名称（例如：江苏省、江苏省南京市、全国）"
+    return None

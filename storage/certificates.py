@@ -120,8 +120,10 @@ def _read_xlsx(path: Path) -> tuple[int | None, Iterator[tuple[int, dict[str, An
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise RosterError(f"无法打开 Excel 文件：{exc}") from exc
+    except Exception as exc:  # openpyxl raises many kinds (in English) for a damaged file
+        raise RosterError(
+            "无法打开 Excel 文件：文件是空的、已损坏，或不是 .xlsx 格式。请用 Excel 另存为 .xlsx 后重试。"
+        ) from exc
     sheet = book.active
     rows = sheet.iter_rows(values_only=True)
     header = _header(["" if v is None else str(v) for v in next(rows, ())])
@@ -445,19 +447,27 @@ async def _rate_limited(
     session: AsyncSession, requester: str, now: datetime, limits: RateLimits
 ) -> LookupResult | None:
     """Counts this requester's lookups in the window, everyone's in the last minute, and the
-    requester's oldest one in the window (for "try again in N minutes"), in one statement."""
+    requester's oldest one in the window (for "try again in N minutes"), in one statement.
+    Refused attempts do not count towards everyone's budget: one account hammering the bot
+    spends at most its own allowance of it, so it cannot lock the others out."""
     since, minute_ago = now - limits.window, now - timedelta(minutes=1)
     if _is_sqlite(session):
         driver = await sqlite_driver(session)
         rows = await driver.execute_fetchall(
-            "SELECT count(*), min(at), (SELECT count(*) FROM cert_lookups WHERE at > ?) "
+            "SELECT count(*), min(at), "
+            "(SELECT count(*) FROM cert_lookups WHERE at > ? AND result NOT LIKE 'rate_limited%') "
             "FROM cert_lookups WHERE requester = ? AND at > ?",
             (sqlite_now(minute_ago), requester, sqlite_now(since)),
         )
         mine, oldest_text, overall = rows[0]
         oldest = datetime.fromisoformat(oldest_text).replace(tzinfo=UTC) if oldest_text else None
     else:
-        overall_q = select(func.count()).select_from(CertLookup).where(CertLookup.at > minute_ago).scalar_subquery()
+        overall_q = (
+            select(func.count())
+            .select_from(CertLookup)
+            .where(CertLookup.at > minute_ago, CertLookup.result.not_like("rate_limited%"))
+            .scalar_subquery()
+        )
         query = select(func.count(), func.min(CertLookup.at), overall_q).where(
             CertLookup.requester == requester, CertLookup.at > since
         )

@@ -241,6 +241,18 @@ async def test_rate_limit_per_user(make_engine, tmp_path) -> None:  # type: igno
     assert replies[2].payload.get("limited") is True and "太频繁" in replies[2].text
 
 
+async def test_one_user_hammering_cannot_lock_out_the_others(make_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, data = await _engine_with_roster(
+        make_engine, tmp_path, cert_lookups_per_user=2, cert_lookups_per_minute=5
+    )
+    for _ in range(40):  # one account: 2 lookups, then 38 refusals
+        await engine.handle(msg(data[1][19], user=66))
+        await engine.handle(msg("王某某", user=66))
+    await engine.handle(msg(data[2][19], user=67))
+    [found] = await engine.handle(msg(data[2][3], user=67))
+    assert found.payload["found"] is True, found.text
+
+
 async def test_malformed_old_and_foreign_numbers_are_explained(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
     [bad] = await engine.handle(msg("/cert S000099010001213000123"))

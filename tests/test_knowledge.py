@@ -238,6 +238,11 @@ def test_notices_add_makes_a_new_notice_searchable(cli_env):
         app, ["notices", "add", str(new), "--doc-no", "测〔2024〕5号", "--region", "江苏省", "--date", "2024-03-01"]
     )
     assert again.exit_code == 1 and "已在知识库中" in again.stderr
+    for spelling in ("测[2024]5号", "测（2024）5号", "测［2024］5号"):  # one 文号, however bracketed
+        same = runner.invoke(
+            app, ["notices", "add", str(new), "--doc-no", spelling, "--region", "江苏省", "--date", "2024-03-01"]
+        )
+        assert same.exit_code == 1 and "已在知识库中" in same.stderr, spelling
 
 
 def test_cli_bad_files_get_clear_messages(cli_env):
@@ -260,6 +265,19 @@ def test_cli_bad_files_get_clear_messages(cli_env):
         app, ["notices", "add", str(utf8), "--doc-no", "测〔2024〕6号", "--region", "江苏省", "--date", "下周"]
     )
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
+    nul = cli_env / "nul.txt"
+    nul.write_bytes(b"\x00" * 2000)
+    for path, region, date, said in [
+        (nul, "江苏省", "2024-03-01", "空字节"),
+        (utf8, "江苏省", "2024-13-45", "不是有效日期"),
+        (utf8, "火星", "2024-03-01", "不是已知的省市"),
+    ]:
+        result = runner.invoke(
+            app, ["notices", "add", str(path), "--doc-no", "测〔2024〕7号", "--region", region, "--date", date]
+        )
+        assert result.exit_code == 2 and said in result.stderr, result.stderr
+    listed = runner.invoke(app, ["notices", "list"])
+    assert "测〔2024〕7号" not in listed.stdout  # nothing half-written
 
 
 async def test_a_running_bot_picks_up_a_notice_added_by_another_process(tmp_path):

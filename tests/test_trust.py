@@ -62,3 +62,60 @@ async def test_feedback_belongs_to_the_answers_own_user(make_engine):
     async with engine.db.transaction() as session:
         votes = (await session.scalars(select(Feedback.user_id))).all()
     assert votes == [7]
+
+
+def test_an_empty_or_broken_xlsx_gets_a_chinese_message(tmp_path):
+    import pytest
+
+    from storage.certificates import RosterError, read_roster
+
+    for name, content in (("empty.xlsx", b""), ("broken.xlsx", b"PK\x03\x04 not really a workbook")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(RosterError) as caught:
+            read_roster(path)
+        message = str(caught.value)
+        assert "无法打开 Excel 文件" in message and not any(w in message for w in ("zip", "File", "Error")), message
+
+
+async def test_btn_lines_that_name_no_button_are_not_questions(make_engine):
+    from sqlalchemy import func, select
+
+    from bot.console import ConsoleSession, run_script
+
+    engine = await make_engine()
+    out: list = []
+    await run_script(ConsoleSession(engine, 3), ["#btn -1", "#btn abc", "#btn"], out.extend)
+    assert [r.payload["intent"] for r in out] == ["no_such_button"] * 3
+    async with engine.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(QaLog)) == 0
+
+
+def test_a_header_only_roster_is_refused_and_cli_lookups_are_audited(tmp_path, monkeypatch):
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from bench.roster import rows
+    from bot.cli import app
+    from storage.db import Database
+    from storage.models import CertLookup
+    from tests.test_certificates import write_roster
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    empty = write_roster(tmp_path / "empty.csv", [])
+    result = runner.invoke(app, ["certs", "import", str(empty)])
+    assert result.exit_code == 1 and "只有表头" in result.stderr
+    data = list(rows(2))
+    assert runner.invoke(app, ["certs", "import", str(write_roster(tmp_path / "r.csv", data))]).exit_code == 0
+    assert runner.invoke(app, ["certs", "lookup", data[0][19], "--name", data[0][3]]).exit_code == 0
+
+    async def requesters() -> list[str]:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        async with db.transaction() as session:
+            found = (await session.scalars(select(CertLookup.requester))).all()
+        await db.dispose()
+        return list(found)
+
+    assert [r.startswith("operator:") for r in asyncio.run(requesters())] == [True]
