@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -349,7 +350,12 @@ async def _serve(
             secret = settings.webhook_secret or ""
             await adapter.run_webhook(engine, token, settings.telegram_api_url, webhook, port, path, secret)
         else:
-            await adapter.run_polling(engine, token, settings.telegram_api_url, polling_timeout)
+            # SIGTERM/SIGINT: finish and confirm the updates in hand, then stop (nothing is lost).
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stopping.set)
+            await adapter.run_polling(engine, token, settings.telegram_api_url, polling_timeout, stopping)
     finally:
         await engine.close()
 

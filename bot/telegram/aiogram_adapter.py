@@ -32,7 +32,7 @@ from aiogram.types import (
 )
 
 from bot.engine import Engine
-from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands, classify_bad_request
+from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands, classify_bad_request, poll
 from bot.telegram.render import KeyButton
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,25 @@ def make_dispatcher(engine: Engine) -> Dispatcher:
     return dispatcher
 
 
-async def run_polling(engine: Engine, token: str, api_url: str | None, polling_timeout: int = 30) -> None:
+async def run_polling(
+    engine: Engine, token: str, api_url: str | None, polling_timeout: int = 30, stopping: asyncio.Event | None = None
+) -> None:
+    """Our own getUpdates loop (core.poll): aiogram's confirms updates before handling them."""
     bot = make_bot(token, api_url)
     dispatcher = make_dispatcher(engine)
-    await dispatcher.start_polling(bot, polling_timeout=polling_timeout, handle_signals=False)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dispatcher.emit_startup(bot=bot)  # setMyCommands
+
+    async def fetch(offset: int | None, timeout: int) -> list[object]:
+        return list(await bot.get_updates(offset=offset, timeout=timeout, request_timeout=timeout + 10))
+
+    async def handle(update: object) -> None:
+        await dispatcher.feed_update(bot, update)  # type: ignore[arg-type]  # raises if not handled
+
+    try:
+        await poll(fetch, lambda u: u.update_id, handle, stopping or asyncio.Event(), polling_timeout)  # type: ignore[attr-defined]
+    finally:
+        await bot.session.close()
 
 
 async def run_webhook(

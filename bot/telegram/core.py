@@ -183,3 +183,54 @@ class TelegramChannel:
 def bot_commands() -> list[tuple[str, str]]:
     """The command menu (setMyCommands), in Chinese."""
     return list(COMMANDS.items())
+
+
+# -- long polling, at least once ------------------------------------------------------------
+
+POLL_RETRY_S = 2.0
+
+
+async def poll(
+    fetch: Callable[[int | None, int], Awaitable[list[object]]],
+    update_id: Callable[[object], int],
+    handle: Callable[[object], Awaitable[None]],
+    stopping: asyncio.Event,
+    timeout: int = 30,
+) -> None:
+    """Long polling that confirms an update to Telegram only after the engine committed it.
+
+    Telegram forgets updates below the `offset` of the next getUpdates, so the offset moves
+    past a batch only once every update of it was handled: a crash before that means Telegram
+    delivers the batch again, and the update id (the engine's idempotency key) makes the second
+    delivery a no-op. At least once, and idempotent: exactly once. When `stopping` is set
+    (SIGTERM), the batch in hand is finished and confirmed before returning."""
+    offset: int | None = None
+    while not stopping.is_set():
+        fetching = asyncio.ensure_future(fetch(offset, timeout))
+        stop = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({fetching, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not fetching.done():  # stopped while waiting: nothing fetched is lost, it was never confirmed
+            fetching.cancel()
+            break
+        try:
+            batch = fetching.result()
+        except Exception:
+            log.warning("getUpdates failed; retrying in %.0fs", POLL_RETRY_S, exc_info=True)
+            await asyncio.sleep(POLL_RETRY_S)
+            continue
+        if not batch:
+            continue
+        results = await asyncio.gather(*(handle(u) for u in batch), return_exceptions=True)
+        failed = [update_id(u) for u, r in zip(batch, results, strict=True) if isinstance(r, BaseException)]
+        if failed:
+            # Not confirmed: Telegram sends them (and the rest of the batch, already done) again.
+            log.error("updates %s not handled; they will be delivered again", failed[:5])
+            await asyncio.sleep(POLL_RETRY_S)
+            continue
+        offset = max(update_id(u) for u in batch) + 1
+    if offset is not None:
+        try:
+            await fetch(offset, 0)  # confirm what was handled, without waiting for more
+        except Exception:
+            log.info("could not confirm the last updates; they will be delivered again and skipped")

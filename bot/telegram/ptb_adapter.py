@@ -25,7 +25,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters
 
 from bot.engine import Engine
-from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands, classify_bad_request
+from bot.telegram.core import Classified, Fault, TelegramChannel, bot_commands, classify_bad_request, poll
 from bot.telegram.render import KeyButton
 
 log = logging.getLogger(__name__)
@@ -114,11 +114,14 @@ def make_application(engine: Engine, token: str, api_url: str | None) -> Applica
     app.add_handler(InlineQueryHandler(on_inline))
     app.add_error_handler(_log_error)
     app.bot_data["channel"] = channel
+    app.bot_data["failed"] = set()  # update ids whose handling raised: the poller must not confirm them
     return app
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if isinstance(update, Update):
+        context.application.bot_data["failed"].add(update.update_id)
 
 
 async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
@@ -127,18 +130,26 @@ async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
     await channel.delivery.call("setMyCommands", lambda: app.bot.set_my_commands(commands))
 
 
-async def run_polling(engine: Engine, token: str, api_url: str | None, polling_timeout: int = 30) -> None:
+async def run_polling(
+    engine: Engine, token: str, api_url: str | None, polling_timeout: int = 30, stopping: asyncio.Event | None = None
+) -> None:
+    """Our own getUpdates loop (core.poll): PTB's Updater confirms updates before handling them."""
     app = make_application(engine, token, api_url)
+    failed: set[int] = app.bot_data["failed"]
+
+    async def fetch(offset: int | None, timeout: int) -> list[object]:
+        return list(await app.bot.get_updates(offset=offset, timeout=timeout, read_timeout=timeout + 10))
+
+    async def handle(update: object) -> None:
+        await app.process_update(update)
+        if update.update_id in failed:  # type: ignore[attr-defined]  # PTB logs handler errors, never raises
+            failed.discard(update.update_id)  # type: ignore[attr-defined]
+            raise RuntimeError(f"update {update.update_id} not handled")  # type: ignore[attr-defined]
+
     async with app:
+        await app.bot.delete_webhook(drop_pending_updates=False)
         await _set_commands(app)
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=polling_timeout)
-        await app.start()
-        try:
-            await asyncio.Event().wait()  # until cancelled
-        finally:
-            await app.updater.stop()
-            await app.stop()
+        await poll(fetch, lambda u: u.update_id, handle, stopping or asyncio.Event(), polling_timeout)  # type: ignore[attr-defined]
 
 
 async def run_webhook(
