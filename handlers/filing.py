@@ -62,6 +62,8 @@ class Filing:
     async def start(self, ctx: Context, args: str) -> list[Reply]:
         if args == "export":
             return self._export(ctx)
+        if (outdated := self._outdated(ctx)) is not None:
+            return outdated
         session = self._session(ctx)
         if args:
             return self._enter_from_text(ctx, args)
@@ -73,6 +75,8 @@ class Filing:
         return self._enter_from_text(ctx, ctx.text)
 
     async def on_text(self, ctx: Context) -> list[Reply] | None:
+        if (outdated := self._outdated(ctx)) is not None:
+            return outdated
         session = self._session(ctx)
         if session is None or session.get("done"):
             ctx.step_aside()
@@ -98,6 +102,8 @@ class Filing:
             return self._menu(ctx)
         if action == "e":
             return self._export(ctx)
+        if (outdated := self._outdated(ctx)) is not None:
+            return outdated
         session = self._session(ctx)
         if session is None:
             return common.stale_button("/filing")
@@ -143,6 +149,23 @@ class Filing:
         if isinstance(session, dict) and session.get("flow") in self.book.flows:
             return session
         return None
+
+    def _outdated(self, ctx: Context) -> list[Reply] | None:
+        """A saved walk-through whose flow file has since changed under it (a step removed or
+        renamed): say so and offer a fresh start, never the internal-error reply."""
+        session = ctx.state.get(self.name)
+        if not isinstance(session, dict) or "flow" not in session:
+            return None
+        flow = self.book.flows.get(str(session["flow"]))
+        saved = [session.get("step"), *session.get("history", []), *session.get("answers", {})]
+        if flow is not None and all(isinstance(s, str) and s in flow.steps for s in saved):
+            return None
+        ctx.end_dialogue(self.name)
+        token = ctx.next_token()
+        buttons = [Button(f"重新开始：{flow.title}", f"fl:{token}:s:{flow.id}")] if flow is not None else []
+        buttons.append(Button("备案事项列表", f"fl:{token}:m"))
+        text = "备案指引的流程已经更新，您上次的进度无法接着办理，需要重新开始。已答过的问题请再选一次。"
+        return [Reply(text, buttons, {"intent": self.name, "outdated": True})]
 
     def _current(self, session: dict[str, Any]) -> tuple[Flow, Step]:
         flow = self.book.flows[session["flow"]]

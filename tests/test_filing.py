@@ -333,3 +333,23 @@ async def test_free_text_picks_the_flow_by_topic_and_place(make_engine, text: st
     engine = await make_engine()
     reply, *_ = await engine.handle(msg(text))
     assert reply.payload["flow"] == flow
+
+
+async def test_a_flow_changed_under_a_user_offers_a_restart_not_an_error(make_engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from storage.models import Conversation
+
+    engine = await make_engine()
+    [menu] = await engine.handle(msg("/filing"))
+    [step] = await engine.handle(msg(button=menu.buttons[1].payload))
+    async with engine.db.transaction() as session:  # the flow file lost the step the user is on
+        row = await session.scalar(select(Conversation).where(Conversation.user_id == 7))
+        assert row is not None
+        row.state = {**row.state, "filing": {**row.state["filing"], "step": "removed_step"}}
+    for attempt in ("市属企业", "/filing"):
+        [reply] = await engine.handle(msg(attempt))
+        assert reply.payload.get("outdated") is True or reply.payload.get("step") == "menu", reply.text
+        assert reply.payload.get("intent") != "error"
+    [fresh] = await engine.handle(msg(button=step.buttons[0].payload))  # an old button: stale, not an error
+    assert fresh.payload["intent"] in ("stale_button", "filing")
