@@ -31,7 +31,7 @@ HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家|hukou|household registrat
 SCHOOL_WORDS = re.compile(
     r"学籍|院校|学校|技校|技师学院|技工|职校|职业学院|职业技术学院|高职|中职|职专|大学|学院|大专|本科|高校"
 )
-COMPETITION_WORDS = re.compile(r"赛|比武|练兵|打擂|竟赛|大塞|报名|competition|contest", re.I)
+COMPETITION_WORDS = re.compile(r"赛|比武|练兵|打擂|竟赛|大塞|报名|职工组|学生组|competition|contest", re.I)
 # A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
 GRADUATED = re.compile(r"(?<![快要将])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
 _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入)|转到|落户(?:到|在)?")
