@@ -1,10 +1,11 @@
 """Engine throughput and latency with an on-disk SQLite store and 1,000 simulated users.
 
-Two measurements of a simple command (/help) through the full engine (locks, update log,
-state transaction):
+Two measurements through the full engine (locks, update log, state transaction):
   * saturation: every user sends at once, repeatedly; messages per second;
   * latency: messages arrive at a fixed offered rate from 1,000 users (open loop);
     p50/p99 latency from arrival to reply.
+Both for a simple command (/help) and for a policy-question mix (--mix questions: phrasings
+drawn from the bundled question bank, so retrieval, the answer model and the Q&A log are in it).
 """
 
 from __future__ import annotations
@@ -31,17 +32,32 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def main(rounds: int, rate: float, seconds: float) -> None:
+def messages(mix: str) -> list[str]:
+    if mix == "help":
+        return ["/help"]
+    from knowledge.base import bundled_bank
+
+    bank = bundled_bank()
+    return [q.q for q in bank.answerable[::10]] + [q.q for q in bank.out_of_scope[::10]]
+
+
+async def main(rounds: int, rate: float, seconds: float, mix: str) -> None:
+    texts = messages(mix)
+
+    def text(i: int) -> str:
+        return texts[i % len(texts)]
+
     with tempfile.TemporaryDirectory() as tmp:
         engine = await Engine.start(Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db"))
         update = iter(range(1, 10**9))
         # Warm-up: creates every user's row.
         await asyncio.gather(*(engine.handle(Incoming(u, u, "/help", update_id=next(update))) for u in range(USERS)))
+        sent = iter(range(10**9))
 
         start = time.perf_counter()
         for _ in range(rounds):
             await asyncio.gather(
-                *(engine.handle(Incoming(u, u, "/help", update_id=next(update))) for u in range(USERS))
+                *(engine.handle(Incoming(u, u, text(next(sent)), update_id=next(update))) for u in range(USERS))
             )
         elapsed = time.perf_counter() - start
         saturation = rounds * USERS / elapsed
@@ -50,7 +66,7 @@ async def main(rounds: int, rate: float, seconds: float) -> None:
 
         async def one(user: int) -> None:
             t0 = time.perf_counter()
-            await engine.handle(Incoming(user, user, "/help", update_id=next(update)))
+            await engine.handle(Incoming(user, user, text(next(sent)), update_id=next(update)))
             latencies.append((time.perf_counter() - t0) * 1000)
 
         tasks = []
@@ -65,7 +81,8 @@ async def main(rounds: int, rate: float, seconds: float) -> None:
         achieved = total / (time.perf_counter() - t_start)
         await engine.close()
 
-    print(f"engine saturation: {saturation:,.0f} messages/s ({rounds} rounds x {USERS} concurrent users, /help)")
+    what = "/help" if mix == "help" else f"{len(texts)} bank questions in turn"
+    print(f"engine saturation: {saturation:,.0f} messages/s ({rounds} rounds x {USERS} concurrent users, {what})")
     print(
         f"engine latency at {rate:.0f} msg/s offered ({achieved:,.0f} achieved, {USERS} users, {total} messages): "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms"
@@ -77,5 +94,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--mix", choices=["help", "questions"], default="help")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.rate, args.seconds))
+    asyncio.run(main(args.rounds, args.rate, args.seconds, args.mix))
