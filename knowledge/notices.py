@@ -360,7 +360,7 @@ def canonical_doc_no(doc_no: str) -> str:
     return _YEAR_BRACKETS.sub(r"〔\1〕", text)
 
 
-MAX_NOTICE_CHARS = 300_000  # the longest real notice is ~16,000; a whole book is not a notice
+MAX_NOTICE_CHARS = 1_000_000  # the longest real notice is ~16,000 characters; a book is not a notice
 
 
 def notice_problem(meta: NoticeMeta, raw: str) -> str | None:

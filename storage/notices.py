@@ -103,10 +103,24 @@ async def list_notices(session: AsyncSession) -> list[NoticeSummary]:
 
 
 async def load_passages(session: AsyncSession) -> list[Passage]:
-    rows = await session.execute(
-        select(Clause, Notice).join(Notice, Clause.notice_id == Notice.id).order_by(Notice.id, Clause.seq)
+    """Each notice's card once, then its clauses: never the raw text, which a join would
+    repeat on every clause row (a 10 MB notice times two thousand clauses)."""
+    cards = {
+        row.id: row
+        for row in await session.execute(
+            select(Notice.id, Notice.doc_no, Notice.title, Notice.issuer, Notice.region, Notice.date)
+        )
+    }
+    clauses = await session.execute(
+        select(Clause.id, Clause.notice_id, Clause.path, Clause.kind, Clause.text).order_by(
+            Clause.notice_id, Clause.seq
+        )
     )
-    return [Passage(c.id, n.doc_no, n.title, n.issuer, n.region, n.date, c.path, c.kind, c.text) for c, n in rows.all()]
+    out = []
+    for c in clauses:
+        n = cards[c.notice_id]
+        out.append(Passage(c.id, n.doc_no, n.title, n.issuer, n.region, n.date, c.path, c.kind, c.text))
+    return out
 
 
 __all__ = ["NoticeError", "NoticeSummary", "add_notice", "list_notices", "load_passages", "reindex", "seed_bundled"]

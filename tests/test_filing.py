@@ -74,6 +74,9 @@ NANJING = {
     ("central", "social"): "再次评估备案",
     ("prov", "social"): "再次评估备案",
     ("leader", "social"): "再次评估备案",
+    # #13: a local 龙头 or private enterprise evaluating its own staff files where it is (属地).
+    ("leader", "internal"): "所在区人社部门",
+    ("private", "internal"): "所在区人社部门",
     ("tech_key", "social"): "经**市人社部门**评估备案",
     ("prov_assoc", "social"): "设立考核点",
     ("city_assoc", "social"): "暂无评价机构承接",
@@ -84,7 +87,7 @@ NANJING = {
     ("org", "scope"),
     list(
         itertools.product(
-            ["central", "prov", "city", "leader", "tech_key", "tech", "voc", "prov_assoc", "city_assoc"],
+            ["central", "prov", "city", "leader", "private", "tech_key", "tech", "voc", "prov_assoc", "city_assoc"],
             ["internal", "students", "social"],
         )
     ),
@@ -353,3 +356,16 @@ async def test_a_flow_changed_under_a_user_offers_a_restart_not_an_error(make_en
         assert reply.payload.get("intent") != "error"
     [fresh] = await engine.handle(msg(button=step.buttons[0].payload))  # an old button: stale, not an error
     assert fresh.payload["intent"] in ("stale_button", "filing")
+
+
+async def test_a_central_enterprise_in_qingdao_is_not_given_qingdaos_checklist(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    replies = await engine.handle(msg("中央驻青企业开展自主评价怎么备案"))
+    flow = replies[0]
+    assert flow.payload["flow"] == "qd_self" and "国家人社部" in flow.text and "不适用" in flow.text
+    assert "企业条件" not in flow.text and "备案材料" not in flow.text
+
+
+def test_the_competition_flow_refers_questions_to_the_appraisal_centre_not_the_report_line() -> None:
+    contact = BOOK.flows["js_comp"].contact
+    assert contact is not None and "省职业技能鉴定中心" in contact.text and "举报" not in contact.text
