@@ -106,14 +106,26 @@ class Lexicon:
     def nouns(self, text: str) -> list[str]:
         """Noun-like words (things, names, abbreviations) of the text, for deciding whether a
         question is about something the notices never mention."""
-        return [
-            w.word
-            for w in self._tagger.cut(normalise(text))
-            if len(w.word) > 1
-            and w.flag in NOUN_TAGS
-            and w.word not in self.stopwords
-            and self._tokenizer.FREQ.get(w.word, 0) <= COMMON_WORD_FREQ
-        ]
+        out: list[str] = []
+        unknown_run = ""
+        # Without jieba's HMM (its Viterbi over tags costs ~100 ms on a line of characters it
+        # does not know); a run of such characters is taken as one unknown noun instead.
+        for w in [*self._tagger.cut(normalise(text), HMM=False), None]:
+            if w is not None and len(w.word) == 1 and _CJK.match(w.word) and not self._tokenizer.FREQ.get(w.word):
+                unknown_run += w.word
+                continue
+            if len(unknown_run) > 1:
+                out.append(unknown_run)
+            unknown_run = ""
+            if (
+                w is not None
+                and len(w.word) > 1
+                and w.flag in NOUN_TAGS
+                and w.word not in self.stopwords
+                and self._tokenizer.FREQ.get(w.word, 0) <= COMMON_WORD_FREQ
+            ):
+                out.append(w.word)
+        return out
 
     def regions_in(self, text: str) -> tuple[set[str], set[str]]:
         """(covered regions named, uncovered places named) in the text."""
@@ -134,6 +146,7 @@ class Lexicon:
         return tuple(sorted(names, key=len, reverse=True))
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 CN_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
 _CJK_OR_DIGIT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
 
