@@ -148,6 +148,8 @@ class Eligibility:
             # After a verdict, a whole new question is a new case, not a correction of the last.
             ctx.step_aside()
             return None
+        if asking is None and (more := _more_pension(ctx.text)) and "pension_months" in session["facts"]:
+            return self._what_if(session, more)
         found = _answer_from_text(ctx.text, asking)
         if not found:
             if asking and not is_new_question(ctx.text):
@@ -262,6 +264,17 @@ class Eligibility:
         ctx.next_token()
         return self._back(ctx, session)
 
+    def _what_if(self, session: dict[str, Any], more: int) -> list[Reply]:
+        """"那我再交一个月是不是就可以了" after a verdict: the same case with that many more
+        months, answered as a what-if; the facts the user stated stay as they were."""
+        facts = dict(session["facts"])
+        facts["pension_months"] = int(facts["pension_months"]) + more
+        ruleset = self.rules.ruleset_for(_competition_province(facts))
+        if ruleset is None:
+            return [Reply("这个比赛不按我掌握的规定判断，以主办方通知为准。", payload={"intent": self.name})]
+        note = f"按您说的再缴{more}个月计算（共{facts['pension_months']}个月，其他情况不变）："
+        return [self._verdict_reply(facts, decide(ruleset, facts), [note])]
+
     def _back(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
         if not session["asked"]:
             return self._ask(ctx, session, notes=["已经是第一个问题了。"])
@@ -366,6 +379,17 @@ _SHOWN_FACTS = (
     ("hukou", "户籍"),
     ("school_type", "学校"),
 )
+
+
+_MORE_PENSION = re.compile(r"再(?:交|缴|续交|续缴|多交|补交|交上|缴上)")
+
+
+def _more_pension(text: str) -> int | None:
+    """Months in "再交一个月" / "再缴半年", or None when the text says no such thing."""
+    if not _MORE_PENSION.search(text):
+        return None
+    found = duration_months(text)
+    return found[0] if found and found[0] > 0 else None
 
 
 def _answer_from_text(text: str, asking: str | None) -> dict[str, Any]:

@@ -305,3 +305,15 @@ async def test_a_prize_tier_is_not_taken_for_a_rank(make_engine):
     assert reply.payload["topic"] == "competition_result" and reply.payload["rank"] is None
     assert "不等于名次" in reply.text
     assert all(rule["applies"] is None for rule in reply.payload["rules"])
+
+
+@pytest.mark.parametrize("follow_up", ["那我再交一个月是不是就可以了", "再缴1个月行不行", "如果再交半年呢"])
+async def test_a_what_if_after_a_verdict_is_answered(make_engine, follow_up) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [first] = await engine.handle(msg("我在南京交了11个月社保，户口河南，报南京的职工组比赛"))
+    assert first.payload["eligible"] is False
+    [again] = await engine.handle(msg(follow_up))
+    assert again.payload["intent"] == "eligibility" and again.payload["eligible"] is True, again.text
+    assert "按您说的再缴" in again.text
+    [still] = await engine.handle(msg("再交多久都行吗"))  # no number: not a what-if, nothing breaks
+    assert still.payload.get("intent") != "error"
