@@ -85,7 +85,9 @@ class Router:
             if capability is not self.fallback and not learnt and capability.claims(text):
                 return capability
         if self.classify is not None:
-            return self.by_name.get(self.classify(text), self.fallback)
+            target = self.by_name.get(self.classify(text), self.fallback)
+            accepts = getattr(target, "accepts", None)
+            return target if accepts is None or accepts(text) else self.fallback
         return self.fallback
 
     def _active(self, ctx: Context) -> Capability | None:

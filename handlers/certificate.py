@@ -35,6 +35,7 @@ def holder_name(text: str) -> str | None:
     return None if _NOT_NAMES.search(name) else name
 
 
+_NAME_ONLY = re.compile(r"[\u4e00-\u9fff·]{2,4}")
 _NAME = re.compile(r"^[\u4e00-\u9fff·•A-Za-z\s]{2,30}$")
 _NUMBERISH = re.compile(r"[A-Za-z0-9０-９Ａ-Ｚａ-ｚ][\sA-Za-z0-9０-９Ａ-Ｚａ-ｚ\-]{6,}")
 WHERE_TO_CHECK = (
@@ -97,6 +98,9 @@ class CertificateLookup:
             return await self._lookup(ctx, session["number"], text)
         if number:
             return self._number(ctx, number)
+        if _NAME_ONLY.fullmatch(text):  # a name sent before a valid number: ask for the number again
+            text = "请先发送正确的证书编号（22位，以S或Y开头），再输入持证人姓名。发送 /cancel 可退出。"
+            return [self._reply(text, None)]
         ctx.end_dialogue(self.name)  # not a number: the user moved on to something else
         return None
 

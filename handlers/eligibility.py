@@ -132,6 +132,12 @@ class Eligibility:
             return self._ask(ctx, session, notes=["继续上次的参赛资格自测。"])
         return self._begin(ctx, {}, notes=[])
 
+    def accepts(self, text: str) -> bool:
+        """Free text the classifier sent here that names no competition, rank or fact of a
+        competitor ("社保断缴了怎么补") is a policy question after all."""
+        facts = extract(text)
+        return bool(COMPETITION_WORDS.search(text)) or bool({"rank", "prize_tier", "hukou", "school_type"} & set(facts))
+
     async def on_free_text(self, ctx: Context) -> list[Reply]:
         facts = extract(ctx.text)
         if ("rank" in facts or "prize_tier" in facts) and _ASKS_RESULT.search(ctx.text):
@@ -153,7 +159,8 @@ class Eligibility:
         found = _answer_from_text(ctx.text, asking)
         if not found:
             if asking and not is_new_question(ctx.text):
-                return self._ask(ctx, session, notes=["没看懂您的回答。"], replace=False)
+                hint = "请告诉我交了多长时间，例如“14个月”“一年半”。" if asking == "pension" else "没看懂您的回答。"
+                return self._ask(ctx, session, notes=[hint], replace=False)
             # A verdict was given, or this is a question of its own: hand it to the router.
             # An unanswered question stays saved; /eligibility resumes it.
             ctx.step_aside()
@@ -404,7 +411,14 @@ def _contextual_answer(text: str, asking: str) -> dict[str, Any]:
     """A short reply read as the answer to the question just asked ("14个月", "是", "河南")."""
     yes, no = bool(_YES.match(text.strip())), bool(_NO.match(text.strip()))
     where = place_value(text, shared_places())
-    if asking == "group":
+    if asking == "competition":
+        if re.search(r"全国|国赛|外省|外地|其他|省外", text):
+            return {"competition_place": "elsewhere"}
+        if where is not None and not where.startswith("!") and where not in ("local", "nonlocal"):
+            return {"competition_place": where}
+        if yes or re.search(r"省内|本省|本地", text):
+            return {"competition_place": "local"}
+    elif asking == "group":
         if "学生" in text:
             return {"group": "student"}
         if re.search(r"职工|工人|员工|上班", text):

@@ -303,10 +303,15 @@ def _read_group(text: str, out: Extracted) -> None:
     explicit = EXPLICIT_GROUP.search(text)
     if explicit:
         out.set("group", "student" if explicit.group(1) == "学生" else "worker")
-    elif STUDENT_GROUP.search(text):
+    elif _affirmed(STUDENT_GROUP, text):
         out.set("group", "student")
-    elif WORKER_GROUP.search(text):
+    elif _affirmed(WORKER_GROUP, text):
         out.set("group", "worker")
+
+
+def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
+    """The pattern occurs, and not right after a denial ("没上学" says no student)."""
+    return any(not _NEGATION.search(text[max(0, m.start() - 2) : m.start()]) for m in pattern.finditer(text))
 
 
 def _read_rank(text: str, out: Extracted) -> None:

@@ -119,3 +119,50 @@ async def test_the_console_reads_a_number_as_a_share_where_one_is_asked(make_eng
     assert replies is not None and replies[0].payload["kind"] == "percent" and console.wants_number
     [answer] = await console.send("2")  # typed "2" means 2%, not button 2
     assert "2%" in answer.text or "从严把握" in answer.text
+
+
+# -- found by a fresh pair of eyes trying the bot -------------------------------------------
+
+
+def test_a_denied_student_is_no_student():
+    from knowledge.extract import extract
+
+    assert extract("我是在职职工，没上学").get("group") == "worker"
+    assert extract("不是学生，是在职员工").get("group") == "worker"
+    assert extract("我在读书，学生组").get("group") == "student"
+
+
+@pytest.mark.parametrize("text", ["社保断缴了怎么补", "社保怎么转移到外地"])
+async def test_a_pension_question_without_a_competition_is_a_policy_question(make_engine, text):
+    engine = await make_engine()
+    [reply] = await engine.handle(msg(text))
+    assert reply.payload["intent"] == "qa" and "在哪里举办" not in reply.text
+
+
+async def test_pension_said_without_how_long_is_asked_how_long(make_engine):
+    engine = await make_engine()
+    await engine.handle(msg("/eligibility"))
+    [region] = await engine.handle(msg("江苏省内"))
+    [group] = await engine.handle(msg("职工组"))
+    assert group.payload["asking"] == "pension"
+    [again] = await engine.handle(msg("单位给我交了养老保险"))
+    assert again.payload["asking"] == "pension" and "交了多长时间" in again.text
+
+
+async def test_a_name_sent_after_a_bad_number_asks_for_the_number(make_engine):
+    engine = await make_engine()
+    await engine.handle(msg("帮我查证书 S00003201000024300123"))
+    [reply] = await engine.handle(msg("李娜"))
+    assert reply.payload.get("intent") == "certificate" and "证书编号" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "next_asked", "no_rules"),
+    [("江苏省内", "group", False), ("在苏州", "group", False), ("杭州的", None, True), ("全国比赛", None, True)],
+)
+async def test_where_the_competition_is_can_be_typed(make_engine, typed, next_asked, no_rules):
+    engine = await make_engine()
+    await engine.handle(msg("/eligibility"))
+    [reply] = await engine.handle(msg(typed))
+    assert reply.payload.get("asking") == next_asked, reply.text
+    assert ("no_rules_for" in reply.payload) is no_rules
