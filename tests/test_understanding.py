@@ -142,7 +142,7 @@ async def test_a_pension_question_without_a_competition_is_a_policy_question(mak
 async def test_pension_said_without_how_long_is_asked_how_long(make_engine):
     engine = await make_engine()
     await engine.handle(msg("/eligibility"))
-    [region] = await engine.handle(msg("江苏省内"))
+    await engine.handle(msg("江苏省内"))
     [group] = await engine.handle(msg("职工组"))
     assert group.payload["asking"] == "pension"
     [again] = await engine.handle(msg("单位给我交了养老保险"))
