@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from handlers import common
@@ -11,7 +10,7 @@ from handlers.base import Button, Context, Reply
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, SearchResult
-from knowledge.sources import cited
+from knowledge.sources import cited, squeeze
 from storage.qa_log import log_question, record_vote
 
 RELATED_MAX = 2
@@ -52,10 +51,10 @@ def answering_sentences(
     if whole or len(sentences) <= 1:
         return [text.strip()]
     if evidence:
-        squeezed = [_squeeze(s) for s in sentences]
+        squeezed = [squeeze(s) for s in sentences]
         votes = [0.0] * len(sentences)
         for rank, quote in enumerate(evidence):
-            q = _squeeze(quote)
+            q = squeeze(quote)
             for i, s in enumerate(squeezed):
                 if q in s or (len(q) > 12 and q[:12] in s):
                     votes[i] += 1 / (1 + rank)
@@ -67,10 +66,6 @@ def answering_sentences(
     if best <= 0:
         return sentences[:1]
     return [s for s, score in zip(sentences, scores, strict=True) if score >= 0.75 * best]
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"[\s|<>]+", "", unicodedata.normalize("NFKC", text))
 
 
 def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:
@@ -123,14 +118,15 @@ class PolicyQA:
     async def alongside(self, ctx: Context) -> list[Reply]:
         """The clause that answers a question which started another capability's dialogue
         (a filing walk-through), or nothing: a refusal there would only be noise."""
-        if not self.kb.search(ctx.text, k=1).answered:
+        result = self.kb.search(ctx.text, k=1 + RELATED_MAX)
+        if not result.answered:
             return []
-        replies = await self._answer(ctx, ctx.text)
+        replies = await self._answer(ctx, ctx.text, result)
         replies[0].text = "【相关条款】\n" + replies[0].text
         return replies
 
-    async def _answer(self, ctx: Context, question: str) -> list[Reply]:
-        result = self.kb.search(question, k=1 + RELATED_MAX)
+    async def _answer(self, ctx: Context, question: str, result: SearchResult | None = None) -> list[Reply]:
+        result = result or self.kb.search(question, k=1 + RELATED_MAX)
         if not result.answered:
             await log_question(ctx.session, ctx.incoming.user_id, question, result)
             return [self._no_answer(result)]

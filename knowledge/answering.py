@@ -162,9 +162,10 @@ class BankIndex:
         from scipy.sparse import vstack
 
         self.passages = list(passages)
-        position = {p.id: i for i, p in enumerate(self.passages)}
+        # Passage id → its row here; built once, not per question.
+        self.position = {p.id: i for i, p in enumerate(self.passages)}
         resolved = bank.resolve(self.passages)
-        self.owner = np.array([position[p.id] for _, p in resolved], dtype=np.int64)
+        self.owner = np.array([self.position[p.id] for _, p in resolved], dtype=np.int64)
         self.oos_topics = [q.topic for q in bank.out_of_scope]
         self.evidence = [q.evidence for q, _ in resolved]
         self.topics: dict[str, Topic] = dict(bank.topics)
@@ -228,7 +229,7 @@ def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candida
     result = retriever.search(question, k=RANKER_DEPTH)
     sims = index.similarities(question)
     n = len(index.passages)
-    position = {p.id: i for i, p in enumerate(index.passages)}
+    position = index.position
     ranker = {position[h.passage.id]: h for h in result.hits if h.passage.id in position}
     top_score = max((h.score for h in result.hits), default=0.0)
 

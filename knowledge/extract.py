@@ -125,11 +125,7 @@ def place_value(clause: str, places: Places) -> str | None:
         before = clause[: found[0].start]
         negated = bool(_NEGATION.search(before[-4:])) or bool(re.search(r"不是|不在", clause[found[0].start :]))
         return f"!{code}" if negated else code
-    if _NONLOCAL.search(clause):
-        return "nonlocal"
-    if _LOCAL.search(clause):
-        return "local"
-    return None
+    return _unnamed_place(clause)
 
 
 def level_in(clause: str) -> int | None:

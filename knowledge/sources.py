@@ -43,15 +43,15 @@ def resolve(ref: SourceRef, passages: Iterable[Passage], where: str) -> Passage:
     if not candidates:
         raise SourceError(f"{where}: 引用的条款不存在：{ref.label}")
     if ref.quote:
-        quote = _squeeze(ref.quote)
+        quote = squeeze(ref.quote)
         for p in candidates:
-            if quote in _squeeze(p.text):
+            if quote in squeeze(p.text):
                 return p
         raise SourceError(f"{where}: 条款 {ref.label} 中没有这句原文：{ref.quote}")
     return candidates[0]
 
 
-def _squeeze(text: str) -> str:
+def squeeze(text: str) -> str:
     """Quotes compare after NFKC and without white space or layout marks: a page break may
     split a sentence, a table cell becomes " | ", an autolink loses its angle brackets."""
     return _LAYOUT.sub("", unicodedata.normalize("NFKC", text))
