@@ -64,18 +64,18 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
 
 
 async def _knowledge(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.services import knowledge_inputs
     from knowledge.base import KnowledgeBase
     from storage.db import Database
+    from storage.knowledge_inputs import knowledge_inputs
     from storage.notices import seed_bundled
 
     db = Database(settings.database_url)
     await db.migrate()
     async with db.transaction() as session:
         await seed_bundled(session)
-        passages, bank, _ = await knowledge_inputs(session)
+        passages, added, _ = await knowledge_inputs(session)
     await db.dispose()
-    return KnowledgeBase(passages, bank=bank)
+    return KnowledgeBase.saved(passages, added, settings.snapshot_dir())
 
 
 @app.command()
@@ -325,10 +325,7 @@ def serve(
     if not settings.bot_token:
         fail("没有设置 BOT_TOKEN。请先在 BotFather 创建机器人，把令牌写入环境变量 BOT_TOKEN 或 .env 文件。")
     if webhook and not _WEBHOOK_SECRET.fullmatch(settings.webhook_secret or ""):
-        fail(
-            "Webhook 模式需要设置 WEBHOOK_SECRET（1–256 位字母、数字、_ 或 -）："
-            "否则任何知道地址的人都能伪造消息。"
-        )
+        fail("Webhook 模式需要设置 WEBHOOK_SECRET（1–256 位字母、数字、_ 或 -）：否则任何知道地址的人都能伪造消息。")
     asyncio.run(_serve(settings, framework, webhook, port, polling_timeout))
 
 
@@ -336,7 +333,6 @@ async def _serve(
     settings: Settings, framework: Framework, webhook: str | None, port: int, polling_timeout: int
 ) -> None:
     from urllib.parse import urlparse
-
 
     if framework is Framework.aiogram:
         from bot.telegram import aiogram_adapter as adapter

@@ -30,9 +30,7 @@ async def _database(settings: Settings):  # type: ignore[no-untyped-def]
 def import_(
     file: Annotated[Path, typer.Argument(help="《职业技能等级认定人员名册》CSV 或 XLSX 文件")],
     batch: Annotated[str | None, typer.Option(help="批次名（注销时可按批次）；默认用文件名")] = None,
-    replace: Annotated[
-        bool, typer.Option(help="允许用本名册替换登记库中已有的证书编号（已注销的仍保持注销）")
-    ] = False,
+    replace: Annotated[bool, typer.Option(help="允许用本名册替换登记库中已有的证书编号（已注销的仍保持注销）")] = False,
 ) -> None:
     """导入名册：逐行校验，全部正确才写入，否则一行也不写；已有的证书编号默认拒绝。"""
     if not file.is_file():

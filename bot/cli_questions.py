@@ -36,11 +36,11 @@ def _in_store(work: Callable[..., Awaitable[T]]) -> T:
 
 
 def _parse_clause(ref: str, passages: list) -> tuple[str, str]:  # type: ignore[type-arg]
-    """"苏人社办函〔2022〕54号 二、规范办赛行为" → (doc, clause path), checked against the notices."""
+    """ "苏人社办函〔2022〕54号 二、规范办赛行为" → (doc, clause path), checked against the notices."""
     doc, _, clause = ref.strip().partition(" ")
     clause = clause.strip()
     if not doc or not clause:
-        fail("--clause 的格式是 \"<文号> <条款>\"，例如 \"苏人社办函〔2022〕54号 二、规范办赛行为\"。", 2)
+        fail('--clause 的格式是 "<文号> <条款>"，例如 "苏人社办函〔2022〕54号 二、规范办赛行为"。', 2)
     if not any(p.doc_no == doc and p.path.startswith(clause) for p in passages):
         known = sorted({p.path for p in passages if p.doc_no == doc})
         hint = f"该文件的条款有：{'；'.join(known[:12])}" if known else "知识库里没有这个文号。"
@@ -51,7 +51,7 @@ def _parse_clause(ref: str, passages: list) -> tuple[str, str]:  # type: ignore[
 @questions_app.command("add")
 def questions_add(
     question: Annotated[str, typer.Argument(help="用户的问法")],
-    clause: Annotated[str | None, typer.Option(help="回答它的条款：\"<文号> <条款>\"")] = None,
+    clause: Annotated[str | None, typer.Option(help='回答它的条款："<文号> <条款>"')] = None,
     out_of_scope: Annotated[str | None, typer.Option("--out-of-scope", help="不在文件范围内：主题 id")] = None,
 ) -> None:
     """把一个问法加入问题库；运行中的机器人 30 秒内生效。"""
@@ -164,13 +164,14 @@ def questions_train(
     """用问题库重新训练问答模型（按问法风格交叉验证），打印交叉验证的成绩。"""
     from rich.progress import Progress
 
-    from bot.services import knowledge_inputs
     from knowledge.answering import MODEL_FILE
-    from knowledge.base import shared_lexicon
+    from knowledge.base import bundled_bank, shared_lexicon
     from knowledge.retrieval import Retriever
     from knowledge.training import train
+    from storage.knowledge_inputs import knowledge_inputs
 
-    passages, bank, _ = _in_store(knowledge_inputs)
+    passages, added, _ = _in_store(knowledge_inputs)
+    bank = bundled_bank().extended(*added)
     if not bank.answerable or not bank.out_of_scope:
         fail("问题库里需要既有可答问法也有范围外问法，才能训练。", 2)
     retriever = Retriever(passages, shared_lexicon())

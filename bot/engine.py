@@ -62,7 +62,7 @@ class Engine:
         self.store = state_store(db.is_sqlite)
         self.knowledge_check_s = KNOWLEDGE_CHECK_S
         self._knowledge_checked = time.monotonic()
-        self._reloading = False
+        self._reload: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> Engine:
@@ -73,11 +73,20 @@ class Engine:
         return cls(db, services)
 
     async def close(self) -> None:
+        if self._reload is not None:
+            self._reload.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reload
         await self.db.dispose()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         await self._refresh_knowledge()
         incoming = self._normalise(incoming)
+        if incoming.text and not incoming.text.startswith("/"):
+            # Searched here, outside the database lock (on SQLite one per process), so the
+            # transaction below holds it for reads and writes only: a policy question's search
+            # inside it is then a lookup of this one.
+            self.services.knowledge.search(incoming.text)
         async with self._user_locks.hold(incoming.user_id):
             try:
                 async with self.db.transaction() as session:
@@ -98,23 +107,31 @@ class Engine:
                 return common.internal_error()
 
     async def _refresh_knowledge(self) -> None:
-        """Every KNOWLEDGE_CHECK_S, swap in a new index if notices were added or reindexed."""
+        """Every KNOWLEDGE_CHECK_S, look in the background for notices or bank questions added
+        by another process; the update that trips the check is answered meanwhile, with the
+        index in hand, and the new one is swapped in whole when it is ready."""
         now = time.monotonic()
-        if now - self._knowledge_checked < self.knowledge_check_s or self._reloading:
+        if now - self._knowledge_checked < self.knowledge_check_s or self._reload is not None:
             return
         self._knowledge_checked = now
-        self._reloading = True
+        self._reload = asyncio.create_task(self._swap_in_fresh_knowledge())
+
+    async def knowledge_settled(self) -> None:
+        """Returns when no reload is in progress (for tests and orderly shutdown)."""
+        if self._reload is not None:
+            await asyncio.shield(self._reload)
+
+    async def _swap_in_fresh_knowledge(self) -> None:
         try:
             fresh = await self.services.reloaded(self.db)
+            if fresh is not None:
+                self.services = fresh
+                self.router = Router(fresh.capabilities, classify=fresh.classify)
+                log.info("knowledge base reloaded: %d clauses", fresh.knowledge_version[0])
         except Exception:
             log.exception("reloading the knowledge base failed; keeping the current one")
-            return
         finally:
-            self._reloading = False
-        if fresh is not None:
-            self.services = fresh
-            self.router = Router(fresh.capabilities, classify=fresh.classify)
-            log.info("knowledge base reloaded: %d clauses", fresh.knowledge_version[0])
+            self._reload = None
 
     def _normalise(self, incoming: Incoming) -> Incoming:
         text = clean_text(incoming.text) if incoming.text is not None else None

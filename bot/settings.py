@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/skillbot.db"
 
@@ -25,6 +27,19 @@ class Settings(BaseSettings):
     cert_lookups_per_user: int = 10
     cert_lookup_window_minutes: int = 10
     cert_lookups_per_minute: int = 600
+    # Where built indexes are saved and loaded from (knowledge.snapshots). Empty: `index/`
+    # beside the SQLite database file, or var/index for other databases; "off": never saved.
+    index_dir: str = ""
+
+    def snapshot_dir(self) -> Path | None:
+        if self.index_dir.strip().lower() == "off":
+            return None
+        if self.index_dir.strip():
+            return Path(self.index_dir.strip())
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent / "index"
+        return Path("var/index")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -9,22 +9,19 @@ out-of-scope bank. The weights are data (`data/bank/model.json`), not hand-set t
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pypinyin import lazy_pinyin
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from knowledge.bank import BANK_DIR, QuestionBank, Topic
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, Retriever, SearchResult
 from knowledge.sources import SourceError
+from knowledge.vectors import Terms, fit_tfidf
 
 MODEL_FILE = BANK_DIR / "model.json"
 RANKER_DEPTH = 20  # candidates taken from the word ranker
@@ -123,32 +120,19 @@ class AnswerModel:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def pinyin_tokens(text: str) -> list[str]:
-    """Syllables and their pairs: 备按 and 备案 look alike here, as they sound alike."""
-    syllables = [s for s in lazy_pinyin(text) if s.strip()]
-    return syllables + [a + "_" + b for a, b in itertools.pairwise(syllables)]
-
-
 class _Postings:
     """Rows of TF-IDF vectors (unit length) held term-major, so a question's cosine with every
     row is a few array additions per question term: no sparse-matrix machinery per query."""
 
-    def __init__(self, vectorizer: TfidfVectorizer, rows) -> None:  # type: ignore[no-untyped-def]
-        self.analyze = vectorizer.build_analyzer()
-        self.vocab: dict[str, int] = vectorizer.vocabulary_
-        self.idf = vectorizer.idf_.astype(np.float64)
+    def __init__(self, terms: Terms, rows) -> None:  # type: ignore[no-untyped-def]
+        self.terms = terms
         by_term = rows.T.tocsr()
         self.indptr, self.indices, self.data = by_term.indptr, by_term.indices, by_term.data.astype(np.float64)
         self.n_rows = rows.shape[0]
 
     def cosines(self, text: str) -> np.ndarray:
         out = np.zeros(self.n_rows)
-        counts = Counter(t for t in self.analyze(text) if t in self.vocab)
-        if not counts:
-            return out
-        ids = np.fromiter((self.vocab[t] for t in counts), dtype=np.int64, count=len(counts))
-        weights = (1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[ids]
-        weights /= np.linalg.norm(weights)
+        ids, weights = self.terms.weights(text)
         for term, weight in zip(ids.tolist(), weights.tolist(), strict=True):
             start, end = self.indptr[term], self.indptr[term + 1]
             out[self.indices[start:end]] += weight * self.data[start:end]
@@ -175,18 +159,16 @@ class BankIndex:
         n = len(self.passages)
         self.n_answerable = len(answerable)
         self.has_bank = np.bincount(self.owner, minlength=n) > 0
-        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
-        chars.fit(answerable + out_of_scope + texts)
+        chars, char_terms = fit_tfidf("char", answerable + out_of_scope + texts)
         # Pinyin is for how questions are typed (homophones); clause texts are not typed.
-        sounds = TfidfVectorizer(analyzer=pinyin_tokens, sublinear_tf=True, dtype=np.float32)
-        sounds.fit(answerable + out_of_scope)
+        sounds, sound_terms = fit_tfidf("pinyin", answerable + out_of_scope)
         ans_c, oos_c, text_c = chars.transform(answerable), chars.transform(out_of_scope), chars.transform(texts)
         ans_s, oos_s = sounds.transform(answerable), sounds.transform(out_of_scope)
         # Each clause's bank as one centroid: the vocabulary of all the ways it is asked.
         rows_c = [ans_c, oos_c, text_c, _centroids(ans_c, self.owner, n)]
         rows_s = [ans_s, oos_s, _centroids(ans_s, self.owner, n)]
-        self._chars = _Postings(chars, vstack(rows_c).tocsr())
-        self._sounds = _Postings(sounds, vstack(rows_s).tocsr())
+        self._chars = _Postings(char_terms, vstack(rows_c).tocsr())
+        self._sounds = _Postings(sound_terms, vstack(rows_s).tocsr())
         self._char_parts = _offsets(["ans", "oos", "text", "centroid"], [m.shape[0] for m in rows_c])
         self._sound_parts = _offsets(["ans_py", "oos_py", "centroid_py"], [m.shape[0] for m in rows_s])
 
@@ -207,9 +189,7 @@ def _centroids(rows, owner: np.ndarray, n: int):  # type: ignore[no-untyped-def]
     """Unit-length sum of each clause's question vectors, as a clauses × terms matrix."""
     from scipy.sparse import csr_matrix, diags
 
-    assign = csr_matrix(
-        (np.ones(len(owner), dtype=np.float32), (owner, np.arange(len(owner)))), shape=(n, len(owner))
-    )
+    assign = csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, np.arange(len(owner)))), shape=(n, len(owner)))
     sums = (assign @ rows).tocsr()
     norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1))).ravel()
     return (diags(np.where(norms > 0, 1 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)) @ sums).tocsr()

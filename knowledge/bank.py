@@ -92,7 +92,7 @@ class QuestionBank:
     def _add_clauses(self, data: dict, where: str) -> None:
         doc = data.get("doc")
         if not isinstance(doc, str) or not isinstance(data.get("clause"), list):
-            raise BankError(f"{where}: 需要 doc = \"文号\" 和若干 [[clause]]")
+            raise BankError(f'{where}: 需要 doc = "文号" 和若干 [[clause]]')
         for group in data["clause"]:
             path = group.get("path") if isinstance(group, dict) else None
             questions = group.get("questions") if isinstance(group, dict) else None
@@ -152,9 +152,7 @@ def clauses_toml(doc: str, questions: Iterable[BankQuestion]) -> str:
     lines = [f"doc = {json.dumps(doc, ensure_ascii=False)}", ""]
     for path, qs in by_clause.items():
         lines += ["[[clause]]", f"path = {json.dumps(path, ensure_ascii=False)}", "questions = ["]
-        lines += [
-            "  " + _inline({"q": q.q, "style": q.style, "by": q.by, "evidence": q.evidence}) + "," for q in qs
-        ]
+        lines += ["  " + _inline({"q": q.q, "style": q.style, "by": q.by, "evidence": q.evidence}) + "," for q in qs]
         lines += ["]", ""]
     return "\n".join(lines)
 

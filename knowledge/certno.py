@@ -32,9 +32,7 @@ _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_·.]+")
 # Something that looks like a certificate number inside a sentence (for routing).
 # An S/Y number with a digit too many or too few is still taken, so its length can be explained;
 # a letter O typed for a zero inside the digits too.
-_IN_TEXT = re.compile(
-    r"(?<![A-Za-z0-9])[SYsy](?:[\s\-]*[\dOo]){18,24}(?![\dOo])|(?<!\d)\d(?:[\s\-]?\d){12,21}(?!\d)"
-)
+_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[SYsy](?:[\s\-]*[\dOo]){18,24}(?![\dOo])|(?<!\d)\d(?:[\s\-]?\d){12,21}(?!\d)")
 _CERT_WORDS = re.compile(r"证书|证号|编号|证件编号|查证|核验|真伪|真假")
 ORG_KINDS = {"S": "社会培训评价组织", "Y": "用人单位"}
 

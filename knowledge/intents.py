@@ -15,12 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 
 from knowledge.lexicon import normalise
+from knowledge.snapshots import fingerprint, load_or_build
 from knowledge.sources import SourceError
+from knowledge.vectors import IntentModel
 
 INTENTS_DIR = Path(__file__).parent / "data" / "intents"
 INTENTS = ("qa", "eligibility", "filing", "certificate")
@@ -57,22 +56,28 @@ def load_utterances(directory: Path = INTENTS_DIR) -> list[Utterance]:
 
 
 class IntentClassifier:
-    def __init__(self, utterances: Sequence[Utterance]) -> None:
+    def __init__(self, model: IntentModel) -> None:
+        self.model = model
+        self.labels = list(model.labels)
+
+    @classmethod
+    def train(cls, utterances: Sequence[Utterance]) -> IntentClassifier:
         if len({u.intent for u in utterances}) < 2:
             raise IntentDataError("意图例句至少要覆盖两个功能")
-        self.model = make_pipeline(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, preprocessor=normalise),
-            LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced"),
-        )
-        self.model.fit([u.text for u in utterances], [u.intent for u in utterances])
-        self.labels = list(self.model.classes_)
+        return cls(IntentModel.fit([u.text for u in utterances], [u.intent for u in utterances], normalise))
 
     def predict(self, text: str) -> tuple[str, float]:
-        probs = self.model.predict_proba([text])[0]
+        probs = self.model.probabilities(normalise(text))
         best = int(np.argmax(probs))
         return self.labels[best], float(probs[best])
 
 
 @lru_cache(maxsize=1)
 def bundled_classifier() -> IntentClassifier:
-    return IntentClassifier(load_utterances())
+    return IntentClassifier.train(load_utterances())
+
+
+def saved_classifier(directory: Path | None) -> IntentClassifier:
+    """The bundled classifier, loaded from `directory` where it was trained before (the
+    snapshot's key covers the utterance files)."""
+    return load_or_build(directory, "intents", fingerprint(), bundled_classifier)

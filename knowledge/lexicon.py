@@ -7,12 +7,12 @@ import logging
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import jieba
-import jieba.posseg
 
 LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
 
@@ -51,7 +51,9 @@ class Lexicon:
     uncovered_places: tuple[str, ...]
     domain_words: tuple[str, ...]
     _tokenizer: jieba.Tokenizer = field(init=False, repr=False)
-    _tagger: jieba.posseg.POSTokenizer = field(init=False, repr=False)
+    # jieba's part-of-speech table (dict.txt's third column), read once: importing jieba.posseg
+    # would read the file again for its own default tokenizer.
+    _tags: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._tokenizer = jieba.Tokenizer()
@@ -67,7 +69,21 @@ class Lexicon:
         for region in self.regions:
             for alias in region.aliases:
                 self._tokenizer.add_word(alias, freq=20000)
-        self._tagger = jieba.posseg.POSTokenizer(self._tokenizer)
+        with self._tokenizer.get_dict_file() as f:
+            self._tags = {w: tag for w, _, tag in (line.decode("utf-8").split() for line in f if line.strip())}
+
+    def __getstate__(self) -> dict:
+        # jieba's tokenizers hold a lock and re-read their dictionary file when built; what
+        # they know after our words were added is three tables, saved as such.
+        state = {k: v for k, v in self.__dict__.items() if k != "_tokenizer"}
+        state["_jieba"] = (self._tokenizer.FREQ, self._tokenizer.total)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        freq, total = state.pop("_jieba")
+        self.__dict__.update(state)
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.FREQ, self._tokenizer.total, self._tokenizer.initialized = freq, total, True
 
     @classmethod
     def load(cls, directory: Path = LEXICON_DIR) -> Lexicon:
@@ -110,22 +126,46 @@ class Lexicon:
         unknown_run = ""
         # Without jieba's HMM (its Viterbi over tags costs ~100 ms on a line of characters it
         # does not know); a run of such characters is taken as one unknown noun instead.
-        for w in [*self._tagger.cut(normalise(text), HMM=False), None]:
-            if w is not None and len(w.word) == 1 and _CJK.match(w.word) and not self._tokenizer.FREQ.get(w.word):
-                unknown_run += w.word
+        for word, flag in [*self._tagged(normalise(text)), ("", "")]:
+            if len(word) == 1 and _CJK.match(word) and not self._tokenizer.FREQ.get(word):
+                unknown_run += word
                 continue
             if len(unknown_run) > 1:
                 out.append(unknown_run)
             unknown_run = ""
             if (
-                w is not None
-                and len(w.word) > 1
-                and w.flag in NOUN_TAGS
-                and w.word not in self.stopwords
-                and self._tokenizer.FREQ.get(w.word, 0) <= COMMON_WORD_FREQ
+                len(word) > 1
+                and flag in NOUN_TAGS
+                and word not in self.stopwords
+                and self._tokenizer.FREQ.get(word, 0) <= COMMON_WORD_FREQ
             ):
-                out.append(w.word)
+                out.append(word)
         return out
+
+    def _tagged(self, text: str) -> Iterator[tuple[str, str]]:
+        """(word, tag) as jieba.posseg's cut(HMM=False) gives them, for the words `nouns` reads:
+        dictionary words with their tag, runs of letters and digits as "eng", anything outside
+        a word block one character at a time (never a noun, and it ends an unknown run)."""
+        for block in _POS_BLOCK.split(text):
+            if not _POS_BLOCK.match(block):
+                yield from ((ch, "x") for ch in block)
+                continue
+            route: dict[int, tuple[float, int]] = {}
+            self._tokenizer.calc(block, self._tokenizer.get_DAG(block), route)
+            start, latin = 0, ""
+            while start < len(block):
+                end = route[start][1] + 1
+                word = block[start:end]
+                if _ALNUM_CHAR.match(word):
+                    latin += word
+                else:
+                    if latin:
+                        yield latin, "eng"
+                        latin = ""
+                    yield word, self._tags.get(word, "x")
+                start = end
+            if latin:
+                yield latin, "eng"
 
     def regions_in(self, text: str) -> tuple[set[str], set[str]]:
         """(covered regions named, uncovered places named) in the text."""
@@ -147,6 +187,9 @@ class Lexicon:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# jieba.posseg's own block and letter patterns (re_han_internal, re_eng1).
+_POS_BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._]+)")
+_ALNUM_CHAR = re.compile("^[a-zA-Z0-9]$")
 CN_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
 _CJK_OR_DIGIT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
 

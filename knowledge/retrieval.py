@@ -113,18 +113,25 @@ class FieldIndex:
         length = np.frombuffer(lengths, dtype=np.float32) if self.n_docs else np.zeros(0, np.float32)
         avg = float(length.mean()) if self.n_docs else 1.0
         norm = k1 * (1 - b + b * length / max(avg, 1e-6))
+        # All postings in three flat arrays (CSR by term): cheap to save, load and map.
         self.vocab: dict[str, int] = {}
-        self.doc_ids: list[np.ndarray] = []
-        self.weights: list[np.ndarray] = []
-        self.idf: list[float] = []
+        indptr = [0]
+        ids_parts: list[np.ndarray] = []
+        weight_parts: list[np.ndarray] = []
+        idf: list[float] = []
         for term, ids_array in doc_ids.items():
             ids = np.frombuffer(ids_array, dtype=np.int32).copy()
             tf = np.frombuffer(tfs.pop(term), dtype=np.int32).astype(np.float32)
-            self.vocab[term] = len(self.doc_ids)
-            self.doc_ids.append(ids)
-            self.weights.append(tf * (k1 + 1) / (tf + norm[ids]))
+            self.vocab[term] = len(idf)
+            ids_parts.append(ids)
+            weight_parts.append(tf * (k1 + 1) / (tf + norm[ids]))
+            indptr.append(indptr[-1] + len(ids))
             df = len(ids)
-            self.idf.append(math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+            idf.append(math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.doc_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
+        self.weights = np.concatenate(weight_parts) if weight_parts else np.zeros(0, np.float32)
+        self.idf = idf
         self.max_idf = math.log(1 + (self.n_docs + 0.5) / 0.5)
 
     def term_idf(self, term: str) -> float:
@@ -136,7 +143,7 @@ class FieldIndex:
         idx = self.vocab.get(term)
         if idx is None:
             return False
-        ids = self.doc_ids[idx]
+        ids = self.doc_ids[self.indptr[idx] : self.indptr[idx + 1]]
         pos = int(np.searchsorted(ids, doc))
         return pos < len(ids) and int(ids[pos]) == doc
 
@@ -145,7 +152,8 @@ class FieldIndex:
             idx = self.vocab.get(term)
             if idx is None:
                 continue
-            out[self.doc_ids[idx]] += (scale * weight * self.idf[idx]) * self.weights[idx]
+            start, end = self.indptr[idx], self.indptr[idx + 1]
+            out[self.doc_ids[start:end]] += (scale * weight * self.idf[idx]) * self.weights[start:end]
 
 
 class Retriever:
@@ -168,6 +176,15 @@ class Retriever:
             [FRAME_PRIOR if p.kind in ("preamble", "closing") else 1.0 for p in self.passages], dtype=np.float32
         )
         self._has_phone = np.array([bool(_PHONE.search(p.text)) for p in self.passages])
+
+    def __getstate__(self) -> dict:
+        # The lexicon (jieba's dictionary) is shared by the process, not part of a saved index.
+        return {k: v for k, v in self.__dict__.items() if k != "lexicon"}
+
+    def __setstate__(self, state: dict) -> None:
+        from knowledge.base import shared_lexicon
+
+        self.__dict__.update(state, lexicon=shared_lexicon())
 
     @staticmethod
     def _indexed_text(p: Passage) -> str:

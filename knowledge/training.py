@@ -184,7 +184,10 @@ def train(
     exs = examples(bank, passages, retriever, group_of, progress=progress)
     report, probs, answerable, right = cross_validate(exs)
     threshold = choose_threshold(probs, answerable)
-    report = {"at_0.5": report, "at_threshold": _figures(probs, answerable, right[0], right[1], threshold),
-              "folds": "held-out styles" if group_of is voice_of else "held-out groups"}
+    report = {
+        "at_0.5": report,
+        "at_threshold": _figures(probs, answerable, right[0], right[1], threshold),
+        "folds": "held-out styles" if group_of is voice_of else "held-out groups",
+    }
     rank, decide = fit(exs)
     return AnswerModel(rank, decide, threshold, report)

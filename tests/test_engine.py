@@ -205,3 +205,21 @@ async def test_old_update_ids_are_pruned_at_start(tmp_path):
         kept = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
     await restarted.close()
     assert kept == [2]
+
+
+async def test_a_policy_question_is_searched_outside_the_database_lock(make_engine, monkeypatch):
+    """On SQLite one lock serialises the process's transactions; the search (the update's CPU
+    work) runs before it is taken, and the handler inside reuses that search."""
+    engine = await make_engine()
+    kb = engine.services.knowledge
+    lock_held_during_search = []
+    search = kb._search
+
+    def spy(question, k):  # type: ignore[no-untyped-def]
+        lock_held_during_search.append(engine.db._sqlite_writer.locked())
+        return search(question, k)
+
+    monkeypatch.setattr(kb, "_search", spy)
+    replies = await engine.handle(msg("省里对各地公布评价机构信息有什么要求"))
+    assert replies[0].payload["intent"] == "qa"
+    assert lock_held_during_search == [False]

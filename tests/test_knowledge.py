@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -309,7 +310,9 @@ async def test_a_running_bot_picks_up_a_notice_added_by_another_process(tmp_path
         async with other.transaction() as session:
             await add_notice(session, meta, raw)
         await other.dispose()
-        [after] = await engine.handle(msg("焊接机器人操作员多久评价一次", update=2))
+        await engine.handle(msg("你好", update=2))  # trips the check; the index is rebuilt meanwhile
+        await engine.knowledge_settled()
+        [after] = await engine.handle(msg("焊接机器人操作员多久评价一次", update=3))
         assert after.payload["answered"] is True and "测〔2024〕5号" in after.text
     finally:
         await engine.close()
@@ -332,3 +335,25 @@ def test_a_broken_flow_file_stops_the_bot_with_one_chinese_line(cli_env, monkeyp
     script.write_text("/help\n", "utf-8")
     result = CliRunner().invoke(app, ["chat", "--script", str(script)])
     assert result.exit_code == 1 and "规则或流程文件有误" in result.stderr and "Traceback" not in result.output
+
+
+async def test_the_update_that_trips_a_reload_is_not_kept_waiting_for_it(make_engine):
+    """The reload builds an index (seconds at a thousand notices); the user whose message
+    happens to trip the 30-second check must not wait for it."""
+    from tests.conftest import msg
+
+    engine = await make_engine()
+    engine.knowledge_check_s = 0.0
+    release = asyncio.Event()
+    calls = []
+
+    async def slow_reload(db):  # type: ignore[no-untyped-def]
+        calls.append(db)
+        await release.wait()
+        return None
+
+    engine.services.reloaded = slow_reload  # type: ignore[method-assign]
+    replies = await asyncio.wait_for(engine.handle(msg("/help", update=1)), timeout=10)
+    assert replies and calls  # answered while the reload was still waiting
+    release.set()
+    await engine.knowledge_settled()

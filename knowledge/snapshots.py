@@ -1,0 +1,88 @@
+"""Built indexes saved to disk and loaded instead of rebuilt.
+
+Building the knowledge base tokenises every clause and bank question and fits the vectorisers
+(seconds bundled, tens of seconds at a thousand notices); loading what was built is a file read.
+A snapshot is keyed by everything its content depends on: the clauses and added questions it
+was built from, the bundled data files (lexicon, bank, model, utterances) and the code of this
+package, so a changed input or a new release never loads a stale index, it builds a new one.
+
+The files are Python pickles: write access to the snapshot directory is as good as write access
+to the database beside it, which holds everything the bot says anyway."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).parent
+# Bump when what a snapshot holds changes in a way the code hash would not show.
+FORMAT = 1
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def _package_digest() -> bytes:
+    digest = hashlib.sha256(f"format {FORMAT}".encode())
+    files = sorted(PACKAGE_DIR.glob("*.py")) + sorted(p for p in (PACKAGE_DIR / "data").rglob("*") if p.is_file())
+    for path in files:
+        if path.suffix == ".pyc" or "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def fingerprint(*parts: str) -> str:
+    """The key of a snapshot: this package's code and data, and the given inputs."""
+    digest = hashlib.sha256(_package_digest())
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:24]
+
+
+def load_or_build(directory: Path | None, name: str, key: str, build: Callable[[], T]) -> T:
+    """The snapshot `name` with this key from `directory`, else `build()`, saved there for the
+    next process. No directory: always build. An unreadable snapshot is rebuilt, never fatal."""
+    if directory is None:
+        return build()
+    path = directory / f"{name}-{key}.pickle"
+    if path.exists():
+        try:
+            with path.open("rb") as f:
+                return pickle.load(f)  # our own file: see the module docstring
+        except Exception:
+            log.warning("snapshot %s unreadable; rebuilding", path.name, exc_info=True)
+    built = build()
+    _save(directory, path, built)
+    return built
+
+
+def _save(directory: Path, path: Path, value: object) -> None:
+    """Written to a temporary file and renamed: a reader sees the whole file or none."""
+    tmp: str | None = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.stem}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception:
+        log.warning("could not save snapshot %s; the next start will build again", path.name, exc_info=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        return
+    # Older snapshots of the same kind can never be loaded again by this code.
+    name = path.stem.rsplit("-", 1)[0]
+    for old in directory.glob(f"{name}-*.pickle"):
+        if old != path:
+            old.unlink(missing_ok=True)

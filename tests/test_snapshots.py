@@ -1,0 +1,53 @@
+"""A saved index is loaded instead of rebuilt, only when it was built from the same inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.bank import OosQuestion
+from knowledge.base import KnowledgeBase
+from knowledge.intents import bundled_classifier, saved_classifier
+from tests.conftest import bundled_passages
+
+QUESTIONS = ["异地选手占比超过50%向谁备案", "南京民营企业自主评价去哪备案", "今天天气怎么样"]
+
+
+def _answers(kb: KnowledgeBase) -> list[tuple[bool, list[int]]]:
+    return [(r.answered, [h.passage.id for h in r.hits]) for r in (kb.search(q) for q in QUESTIONS)]
+
+
+def test_the_saved_index_answers_as_the_built_one_and_is_not_rebuilt(tmp_path, monkeypatch, kb) -> None:
+    passages = bundled_passages()
+    built = KnowledgeBase.saved(passages, ([], []), tmp_path)
+    [saved] = list(tmp_path.glob("knowledge-*.pickle"))
+
+    def no_building(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("rebuilt although a snapshot of the same inputs exists")
+
+    monkeypatch.setattr(KnowledgeBase, "__init__", no_building)
+    loaded = KnowledgeBase.saved(passages, ([], []), tmp_path)
+    assert _answers(loaded) == _answers(built) == _answers(kb)
+    assert loaded.lexicon is built.lexicon  # the process's one jieba dictionary, not a copy
+
+    # Another input (an operator's question) is another index; the old file goes.
+    monkeypatch.undo()
+    added = ([], [OosQuestion("明天会下雨吗", "chitchat")])
+    KnowledgeBase.saved(passages, added, tmp_path)
+    assert not saved.exists() and len(list(tmp_path.glob("knowledge-*.pickle"))) == 1
+
+
+def test_an_unreadable_snapshot_is_rebuilt(tmp_path) -> None:
+    passages = bundled_passages()
+    KnowledgeBase.saved(passages, ([], []), tmp_path)
+    [saved] = list(tmp_path.glob("knowledge-*.pickle"))
+    saved.write_bytes(b"not a pickle")
+    kb = KnowledgeBase.saved(passages, ([], []), tmp_path)
+    assert kb.search(QUESTIONS[0]).answered and saved.stat().st_size > 1000
+
+
+def test_the_saved_intent_classifier_predicts_as_the_trained_one(tmp_path) -> None:
+    first = saved_classifier(tmp_path)
+    again = saved_classifier(tmp_path)
+    assert again is not first  # loaded from the file, not the process cache
+    for text in QUESTIONS + ["S000032000001 查证书", "我能参加江苏的比赛吗"]:
+        assert again.predict(text) == pytest.approx(bundled_classifier().predict(text))
