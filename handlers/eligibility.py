@@ -264,7 +264,7 @@ class Eligibility:
         return [Reply("\n".join(lines), buttons, payload, replace=replace)]
 
     def go_back(self, ctx: Context) -> list[Reply]:
-        """"上一步" typed instead of pressed."""
+        """ "上一步" typed instead of pressed."""
         session = ctx.state.get(self.name)
         if not isinstance(session, dict) or session.get("asking") is None:
             return common.notice(self.name, "当前没有可以返回的问题。发送 /eligibility 开始参赛资格自测。")
@@ -272,7 +272,7 @@ class Eligibility:
         return self._back(ctx, session)
 
     def _what_if(self, session: dict[str, Any], more: int) -> list[Reply]:
-        """"那我再交一个月是不是就可以了" after a verdict: the same case with that many more
+        """ "那我再交一个月是不是就可以了" after a verdict: the same case with that many more
         months, answered as a what-if; the facts the user stated stay as they were."""
         facts = dict(session["facts"])
         facts["pension_months"] = int(facts["pension_months"]) + more
@@ -321,9 +321,11 @@ class Eligibility:
         ctx.step_aside()
         ctx.state[self.name]["asking"] = None
         ctx.next_token()
-        place = facts.get("competition_city") or {"national": "全国性", "elsewhere": "其他地区"}.get(
-            str(facts.get("competition_place"))
-        ) or place_name(facts.get("competition_place"))
+        place = (
+            facts.get("competition_city")
+            or {"national": "全国性", "elsewhere": "其他地区"}.get(str(facts.get("competition_place")))
+            or place_name(facts.get("competition_place"))
+        )
         known = "、".join(f"{r.short}（{r.source.doc}）" for r in self.rules.rulesets)
         text = (
             f"您问的是{place}的比赛。我掌握的参赛资格条件只有{known}的规定，"

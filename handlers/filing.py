@@ -218,7 +218,7 @@ class Filing:
             said.append(_told_note(flow.step(next_id), answer))
 
     def go_back(self, ctx: Context) -> list[Reply]:
-        """"上一步" typed instead of pressed."""
+        """ "上一步" typed instead of pressed."""
         session = self._session(ctx)
         if session is None or session.get("done"):
             return common.notice(self.name, "当前没有可以返回的步骤。发送 /filing 开始备案指引。")

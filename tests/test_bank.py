@@ -36,7 +36,7 @@ def test_a_question_pointing_at_a_missing_clause_is_named(tmp_path: Path):
     bank = QuestionBank.load(tmp_path)
     with pytest.raises(BankError, match="九、不存在的条款"):
         bank.resolve(bundled_passages())
-    (tmp_path / "bad.toml").write_text('doc = 1\n', encoding="utf-8")
+    (tmp_path / "bad.toml").write_text("doc = 1\n", encoding="utf-8")
     with pytest.raises(BankError, match=r"bad\.toml"):
         QuestionBank.load(tmp_path)
 

@@ -242,9 +242,7 @@ async def test_rate_limit_per_user(make_engine, tmp_path) -> None:  # type: igno
 
 
 async def test_one_user_hammering_cannot_lock_out_the_others(make_engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    engine, data = await _engine_with_roster(
-        make_engine, tmp_path, cert_lookups_per_user=2, cert_lookups_per_minute=5
-    )
+    engine, data = await _engine_with_roster(make_engine, tmp_path, cert_lookups_per_user=2, cert_lookups_per_minute=5)
     for _ in range(40):  # one account: 2 lookups, then 38 refusals
         await engine.handle(msg(data[1][19], user=66))
         await engine.handle(msg("王某某", user=66))

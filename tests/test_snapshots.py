@@ -49,5 +49,5 @@ def test_the_saved_intent_classifier_predicts_as_the_trained_one(tmp_path) -> No
     first = saved_classifier(tmp_path)
     again = saved_classifier(tmp_path)
     assert again is not first  # loaded from the file, not the process cache
-    for text in QUESTIONS + ["S000032000001 查证书", "我能参加江苏的比赛吗"]:
+    for text in [*QUESTIONS, "S000032000001 查证书", "我能参加江苏的比赛吗"]:
         assert again.predict(text) == pytest.approx(bundled_classifier().predict(text))
