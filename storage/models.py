@@ -161,6 +161,35 @@ class Certificate(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class StagedCertificate(Base):
+    """Rows of an import in progress. An import writes here in short transactions, so the
+    bot keeps answering while a million rows are read; publishing copies them into
+    `certificates` in one transaction, and a failed or abandoned import is deleted from here."""
+
+    __tablename__ = "certificate_staging"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[str] = mapped_column(String(40), index=True)
+    cert_no: Mapped[str] = mapped_column(String(32))
+    org_code: Mapped[str] = mapped_column(String(64))
+    org_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    id_type: Mapped[str] = mapped_column(String(40))
+    id_no_masked: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(4), default=None)
+    birth_date: Mapped[str | None] = mapped_column(String(10), default=None)
+    occupation_code: Mapped[str] = mapped_column(String(20))
+    occupation_name: Mapped[str] = mapped_column(String(100))
+    job_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    issue_date: Mapped[str] = mapped_column(String(10))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="有效")
+    batch: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    staged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CertLookup(Base):
     """Audit of every certificate lookup: who, when, which number (hashed), what came back.
     Rate limits count these rows, so they hold across instances."""
