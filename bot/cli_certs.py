@@ -39,7 +39,8 @@ def import_(
 
 
 async def _import(settings: Settings, file: Path, batch: str, replace: bool) -> None:
-    from storage.certificates import RosterError, import_roster
+    from knowledge.roster import RosterError
+    from storage.certificates import import_roster
 
     db = await _database(settings)
     columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

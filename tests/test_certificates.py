@@ -19,9 +19,10 @@ from knowledge.certno import (
     mask_id,
     mask_name,
 )
-from storage.certificates import RosterError, import_roster, lookup, read_roster, revoke
+from knowledge.roster import RosterError, read_roster
+from storage.certificates import import_roster, lookup, revoke
 from storage.db import Database
-from storage.models import Certificate, CertLookup
+from storage.models import Certificate, CertLookup, StagedCertificate
 from tests.conftest import msg
 
 TODAY = date(2026, 11, 22)
@@ -116,7 +117,43 @@ async def test_import_is_all_or_nothing_and_reports_each_bad_row(db: Database, t
     lines = {line for line, _ in report.errors}
     assert lines == {22, 32, 42}  # file lines: header is line 1
     assert any("重复" in e for _, e in report.errors)
-    assert await count(db) == 0
+    assert await count(db) == 0 and await staged(db) == 0
+
+
+async def staged(db: Database) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(StagedCertificate)) or 0)
+
+
+async def test_an_import_does_not_hold_the_database_while_it_reads_the_file(db, tmp_path, monkeypatch) -> None:
+    """A 500k-row import used to hold SQLite's write lock for its whole run, and the bot failed
+    with "database is locked". Rows are now staged in short transactions: another process
+    writes while the file is being read, and sees nothing of the import until it is published."""
+    import sqlite3
+
+    from storage import certificates
+
+    monkeypatch.setattr(certificates, "CHUNK", 10)
+    validated, midway = [], []
+    validate = certificates.validate_row
+
+    def validate_and_meanwhile_write_from_another_process(raw, today):  # type: ignore[no-untyped-def]
+        validated.append(1)
+        if len(validated) == 45:
+            other = sqlite3.connect(tmp_path / "certs.db", timeout=5)
+            other.execute("INSERT INTO users (id, first_seen) VALUES (99, '2026-11-22 00:00:00')")
+            other.commit()
+            midway.append(other.execute("SELECT count(*) FROM certificates").fetchone()[0])
+            midway.append(other.execute("SELECT count(*) FROM certificate_staging").fetchone()[0])
+            other.close()
+        return validate(raw, today)
+
+    monkeypatch.setattr(certificates, "validate_row", validate_and_meanwhile_write_from_another_process)
+    report = await import_roster(db, write_roster(tmp_path / "r.csv", list(rows(60))), "b1", TODAY)
+    assert report.ok and report.inserted_or_updated == 60
+    registry_midway, staged_midway = midway
+    assert registry_midway == 0 and staged_midway >= 30  # staged, not yet published
+    assert await count(db) == 60 and await staged(db) == 0
 
 
 async def test_import_then_reimport_updates_and_lookup_masks(db: Database, tmp_path: Path) -> None:

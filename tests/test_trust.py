@@ -67,7 +67,7 @@ async def test_feedback_belongs_to_the_answers_own_user(make_engine):
 def test_an_empty_or_broken_xlsx_gets_a_chinese_message(tmp_path):
     import pytest
 
-    from storage.certificates import RosterError, read_roster
+    from knowledge.roster import RosterError, read_roster
 
     for name, content in (("empty.xlsx", b""), ("broken.xlsx", b"PK\x03\x04 not really a workbook")):
         path = tmp_path / name
