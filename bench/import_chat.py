@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -58,10 +59,8 @@ async def main(n_rows: int) -> None:
             replies = await engine.handle(Incoming(user_id=user, chat_id=user, text=text, update_id=user))
             latencies.append(time.perf_counter() - t0)
             failed += any(r.payload.get("intent") == "error" for r in replies)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(importer.wait(), INTERVAL_S)
-            except TimeoutError:
-                pass
         out, err = await importer.communicate()
         duration = time.perf_counter() - started
         await engine.close()
