@@ -74,7 +74,8 @@ class Router:
         target = self._by_intent(text)
         replies = await target.on_free_text(ctx)
         if getattr(target, "answers_alongside", False) and hasattr(self.fallback, "alongside"):
-            replies += await self.fallback.alongside(ctx)
+            cited = {c for r in replies for c in r.payload.get("cites", [])}
+            replies += await self.fallback.alongside(ctx, cited)
         return replies
 
     def _by_intent(self, text: str) -> Capability:

@@ -312,6 +312,10 @@ class Filing:
             "kind": step.kind,
             "progress": f"{done}/{total}",
             "answers": dict(session["answers"]),
+            # Once the walk-through has decided the user's path, the clause it rests on is not
+            # sent again alongside (PolicyQA.alongside): its other sentences would contradict
+            # the path found. Before that, the clause is the answer the user has so far.
+            "cites": [f"{step.source.doc} {step.source.clause}"] if step.source and _decided(flow, session) else [],
         }
         return [Reply("\n".join(line for line in lines if line), buttons, payload, replace=replace)]
 
@@ -368,6 +372,10 @@ class Filing:
         note = "" if session.get("done") else "（流程尚未完成，清单只包含已回答的部分。）"
         text = f"已生成「{flow.title}」办理清单。{note}"
         return [Reply(text, payload={"intent": self.name, "export": True, "flow": flow.id}, document=doc)]
+
+
+def _decided(flow: Flow, session: dict[str, Any]) -> bool:
+    return any(flow.step(step_id).kind == "decide" for step_id in session["history"])
 
 
 def _progress(flow: Flow, session: dict[str, Any]) -> tuple[int, int]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from handlers import common
 from handlers.base import Button, Context, Reply
-from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase
+from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase, tidy_contact
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, SearchResult
 from knowledge.sources import cited, squeeze
@@ -115,11 +116,16 @@ class PolicyQA:
                 return await self._feedback(ctx, int(qa_id), 1 if vote == "1" else -1)
         return common.stale_button()
 
-    async def alongside(self, ctx: Context) -> list[Reply]:
+    async def alongside(self, ctx: Context, cited: Collection[str] = ()) -> list[Reply]:
         """The clause that answers a question which started another capability's dialogue
-        (a filing walk-through), or nothing: a refusal there would only be noise."""
+        (a filing walk-through), or nothing: a refusal there would only be noise, and a clause
+        the dialogue's reply already cites ("文号 条款" in `cited`) would only repeat it, often
+        with sentences other than the one the dialogue found for this user."""
         result = self.kb.search(ctx.text, k=1 + RELATED_MAX)
         if not result.answered:
+            return []
+        best = result.hits[0].passage
+        if f"{best.doc_no} {best.path}" in cited:
             return []
         replies = await self._answer(ctx, ctx.text, result)
         replies[0].text = "【相关条款】\n" + replies[0].text
@@ -134,6 +140,8 @@ class PolicyQA:
         qa_id = await log_question(ctx.session, ctx.incoming.user_id, question, result)
         whole = best.passage.kind == "attachment"  # forms and material lists read as a whole
         lead = answering_sentences(best.passage.text, result.terms, result.evidence, whole)
+        if best.passage.kind == "closing":
+            lead = _contact_lead(lead, best.passage)
         text = "\n".join(
             [
                 whose_rule(result.regions, best.passage, self.kb),
@@ -184,6 +192,20 @@ class PolicyQA:
             return common.stale_button()
         text = "感谢您的反馈！" if vote > 0 else "感谢反馈，我们会据此补充和改进知识库。"
         return common.notice("qa_feedback", text, qa_id=qa_id, vote=vote)
+
+
+def _contact_lead(lead: list[str], p: Passage) -> list[str]:
+    """A sign-off's contact lines, tidied, with the office they belong to when no line says
+    (青岛's reads only "(联系人: 刘崑 联系电话: 85845299)")."""
+    if not any("联系人" in s or "电话" in s for s in lead):
+        return lead
+    tidy = ["\n".join(tidy_contact(line) for line in s.splitlines()) for s in lead]
+    if any(word in s for s in tidy for word in _OFFICE_WORDS):
+        return tidy
+    return [f"{p.issuer}　{tidy[0]}", *tidy[1:]]
+
+
+_OFFICE_WORDS = ("中心", "局", "厅", "部", "单位", "办公室")
 
 
 def _short_region(name: str) -> str:

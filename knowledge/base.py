@@ -159,8 +159,23 @@ def _extract_contacts(passages: list[Passage]) -> list[Contact]:
         if p.kind != "closing":
             continue
         lines = [m.group(0).strip() for m in _PHONE_LINE.finditer(p.text)]
-        text = "；".join(x.rstrip("：:。") for x in lines if any(ch.isdigit() for ch in x) or "联系人" in x)
+        wanted = [tidy_contact(x) for x in lines if any(ch.isdigit() for ch in x) or "联系人" in x]
+        text = "；".join(x.rstrip("：:。") for x in wanted)
         if text and text not in seen:
             seen.add(text)
             out.append(Contact(p.region, p.doc_no, text))
     return out
+
+
+_WRAPPED = re.compile(r"^[(（](.*)[)）]$")
+_FIELD_GAP = re.compile(r"\s+(?=(?:联系)?(?:人|电话|单位)[:：])")
+
+
+def tidy_contact(line: str) -> str:
+    """A notice's sign-off contact as a reader expects it: "(联系人: 刘崑 联系电话: 85845299)"
+    becomes "联系人：刘崑，联系电话：85845299"."""
+    line = line.strip()
+    if m := _WRAPPED.match(line):
+        line = m.group(1).strip()
+    line = _FIELD_GAP.sub("，", line)
+    return re.sub(r"\s*[:：]\s*", "：", line)

@@ -13,7 +13,7 @@ BOOK = FlowBook.load()
 
 
 def test_bundled_flows_load_and_every_cited_clause_exists() -> None:
-    assert set(BOOK.flows) == {"qd_self", "nj_inst", "js_norm", "js_comp"}
+    assert set(BOOK.flows) == {"qd_self", "nj_inst", "js_norm", "js_comp", "js_self"}
     resolved = BOOK.validate(bundled_passages())
     assert len(resolved) > 40
 

@@ -1,0 +1,40 @@
+"""Guidance that must match the notices (issue #13, items 12–14), through the engine."""
+
+from __future__ import annotations
+
+from knowledge.base import KnowledgeBase
+from tests.conftest import msg
+
+
+async def test_a_jiangsu_enterprise_outside_nanjing_gets_the_local_filing_path(make_engine):
+    """26号 二: 属地管理, under 苏人社函〔2020〕297号. It used to get a menu of every place's flows."""
+    engine = await make_engine()
+    replies = await engine.handle(msg("我们是苏州的一家企业，想自主开展技能等级认定，去哪里备案？"))
+    first = replies[0]
+    assert first.payload["intent"] == "filing" and first.payload["flow"] == "js_self"
+    assert "所在地" in first.text and "297号" in first.text and "苏人社办函〔2021〕26号" in first.text
+    assert "青岛" not in first.text
+
+
+async def test_a_nanjing_private_enterprise_gets_its_district_and_no_contradicting_clause(make_engine):
+    """宁人社函 二 lists 央企/省属/市属 first; a private enterprise files with its district (last
+    paragraph). The walk-through says so; the clause sent alongside used to show only the
+    央企/市属 sentences, so it is not sent when the walk-through already cites that clause."""
+    engine = await make_engine()
+    replies = await engine.handle(msg("南京的民营企业想自主评价，找谁备案"))
+    assert replies[0].payload["flow"] == "nj_inst"
+    assert "所在区人社部门" in replies[0].text and "宁人社函〔2021〕22号 二" in replies[0].text
+    assert not any("央企单位、省属企业经省人社厅备案" in r.text for r in replies)
+
+
+async def test_the_qingdao_contact_reads_as_a_contact(make_engine):
+    engine = await make_engine()
+    [answer] = await engine.handle(msg("/ask 青岛企业自主评价备案咨询电话是多少"))
+    assert "青岛市人力资源和社会保障局　联系人：刘崑，联系电话：85845299" in answer.text
+    assert "(联系人:" not in answer.text
+
+
+def test_referral_contacts_are_tidied(kb: KnowledgeBase):
+    qingdao = [c.text for c in kb.contacts_for({"山东省青岛市"}) if c.doc_no == "青人社发〔2020〕7号"]
+    assert qingdao == ["联系人：刘崑，联系电话：85845299"]
+    assert not any("南京" in c.doc_no or "宁人社" in c.doc_no for c in kb.contacts_for({"江苏省"}))
