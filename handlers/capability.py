@@ -10,7 +10,7 @@ from handlers.base import Context, Reply
 class Capability(Protocol):
     #: Intent name in payloads; also the key of its dialogue state and its kind in state["active"].
     name: str
-    #: Button payload prefix, e.g. "qa" for "qa:fb:12:1".
+    #: Button payload prefix, e.g. "qa" for "qa:-:vote:12:up" (handlers.buttons).
     prefix: str
     #: How the capability is named to users ("备案指引").
     title: str

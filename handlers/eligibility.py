@@ -9,6 +9,7 @@ from typing import Any
 
 from handlers import common
 from handlers.base import Button, Context, Reply
+from handlers.buttons import Action, decode, encode
 from handlers.common import is_new_question
 from knowledge.eligibility import (
     EligibilityRules,
@@ -168,14 +169,13 @@ class Eligibility:
         return self._advance(ctx, session, found)
 
     async def on_button(self, ctx: Context, data: str) -> list[Reply]:
-        token, _, rest = data.partition(":")
+        press = decode(data)
         session = ctx.state.get(self.name)
-        if not ctx.token_is_current(token) or not isinstance(session, dict):
+        if press is None or not ctx.token_is_current(press.token) or not isinstance(session, dict):
             return common.stale_button("/eligibility")
-        action, _, arg = rest.partition(":")
-        if action == "back":
+        if press.action is Action.BACK:
             return self._back(ctx, session)
-        if action == "cancel":
+        if press.action is Action.CANCEL:
             ctx.end_dialogue(self.name)
             ctx.next_token()
             return [
@@ -184,11 +184,11 @@ class Eligibility:
                     payload={"intent": self.name, "cancelled": True},
                 )
             ]
-        if action == "a" and session.get("asking"):
-            fact, _, index = arg.partition(":")
-            options = QUESTIONS[fact].options if fact in QUESTIONS else ()
-            if fact == session["asking"] and index.isdigit() and int(index) < len(options):
-                return self._advance(ctx, session, dict(options[int(index)][1]), replace=True)
+        fact = press.arg(0)
+        if press.action is Action.ANSWER and fact == session.get("asking") and fact in QUESTIONS:
+            options = QUESTIONS[fact].options
+            if (option := press.index(1, len(options))) is not None:
+                return self._advance(ctx, session, dict(options[option][1]), replace=True)
         return common.stale_button("/eligibility")
 
     # -- dialogue ----------------------------------------------------------------------
@@ -248,11 +248,12 @@ class Eligibility:
         fill = {"short": ruleset.short, "said": facts.get("pension_said", "")}
         token = ctx.next_token()
         buttons = [
-            Button(label.format(**fill), f"el:{token}:a:{fact}:{i}") for i, (label, _) in enumerate(question.options)
+            Button(label.format(**fill), encode(self.prefix, Action.ANSWER, fact, i, token=token))
+            for i, (label, _) in enumerate(question.options)
         ]
         if session["asked"]:
-            buttons.append(Button("上一步", f"el:{token}:back"))
-        buttons.append(Button("取消", f"el:{token}:cancel"))
+            buttons.append(Button("上一步", encode(self.prefix, Action.BACK, token=token)))
+        buttons.append(Button("取消", encode(self.prefix, Action.CANCEL, token=token)))
         known = [f"{label}：{describe_fact(k, facts[k])}" for k, label in _SHOWN_FACTS if k in facts]
         lines = [*notes]
         if known:

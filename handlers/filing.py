@@ -10,6 +10,7 @@ from typing import Any
 
 from handlers import common
 from handlers.base import Button, Context, Document, Reply
+from handlers.buttons import Action, Press, decode, encode
 from handlers.common import is_new_question
 from knowledge.base import shared_lexicon
 from knowledge.extract import proportion
@@ -40,9 +41,12 @@ STATUS_TITLES = (
 )
 
 
+PREFIX = "fl"
+
+
 class Filing:
     name = "filing"
-    prefix = "fl"
+    prefix = PREFIX
     title = "备案指引"
 
     def __init__(self, book: FlowBook, sources: dict[SourceRef, Passage]) -> None:
@@ -92,54 +96,54 @@ class Filing:
         return self._answer(ctx, session, answer)
 
     async def on_button(self, ctx: Context, data: str) -> list[Reply]:
-        token, _, rest = data.partition(":")
-        action, _, arg = rest.partition(":")
-        if not ctx.token_is_current(token):
+        press = decode(data)
+        if press is None or not ctx.token_is_current(press.token):
             return common.stale_button("/filing")
-        if action == "s" and arg in self.book.flows:
-            return self._begin(ctx, self.book.flows[arg])
-        if action == "m":
+        if press.action is Action.START and press.arg() in self.book.flows:
+            return self._begin(ctx, self.book.flows[press.arg()])
+        if press.action is Action.MENU:
             return self._menu(ctx)
-        if action == "e":
+        if press.action is Action.EXPORT:
             return self._export(ctx)
         if (outdated := self._outdated(ctx)) is not None:
             return outdated
         session = self._session(ctx)
         if session is None:
             return common.stale_button("/filing")
-        if action == "r" and not session.get("done"):
+        if press.action is Action.RESUME and not session.get("done"):
             ctx.activate(self.name)
             return self._show(ctx, session, note="接着上次继续。")
-        if action == "z":
+        if press.action is Action.RESTART:
             return self._begin(ctx, self.book.flows[session["flow"]])
         if session.get("done"):
             return common.stale_button("/filing")
-        return self._step_button(ctx, session, action, arg)
+        return self._step_button(ctx, session, press)
 
-    def _step_button(self, ctx: Context, session: dict[str, Any], action: str, arg: str) -> list[Reply]:
+    def _step_button(self, ctx: Context, session: dict[str, Any], press: Press) -> list[Reply]:
         _, step = self._current(session)
-        if action == "b":
+        action = press.action
+        if action is Action.BACK:
             return self._back(ctx, session)
-        if action == "x":
+        if action is Action.CANCEL:
             ctx.end_dialogue(self.name)
             ctx.next_token()
             return [
                 Reply("已取消备案指引。需要时发送 /filing 重新开始。", payload={"intent": self.name, "cancelled": True})
             ]
-        if action == "k" and step.skippable:
+        if action is Action.SKIP and step.skippable:
             return self._answer(ctx, session, "skip")
-        if action == "o" and step.kind == "choice" and arg.isdigit() and int(arg) < len(step.options):
-            return self._answer(ctx, session, step.options[int(arg)].value)
-        if action in ("y", "n") and step.kind == "check":
-            return self._answer(ctx, session, "yes" if action == "y" else "no")
-        if action == "t" and step.kind == "checklist" and arg.isdigit() and int(arg) < len(step.items):
+        if action is Action.OPTION and step.kind == "choice" and (i := press.index(0, len(step.options))) is not None:
+            return self._answer(ctx, session, step.options[i].value)
+        if action in (Action.YES, Action.NO) and step.kind == "check":
+            return self._answer(ctx, session, "yes" if action is Action.YES else "no")
+        if action is Action.TICK and step.kind == "checklist" and (i := press.index(0, len(step.items))) is not None:
             ticks = set(session["ticks"].get(step.id, []))
-            ticks ^= {int(arg)}
+            ticks ^= {i}
             session["ticks"][step.id] = sorted(ticks)
             return self._show(ctx, session)
-        if action == "d" and step.kind == "checklist":
+        if action is Action.DONE and step.kind == "checklist":
             return self._answer(ctx, session, session["ticks"].get(step.id, []))
-        if action == "nx" and step.kind == "info":
+        if action is Action.NEXT and step.kind == "info":
             return self._answer(ctx, session, "seen")
         return common.stale_button("/filing")
 
@@ -162,8 +166,8 @@ class Filing:
             return None
         ctx.end_dialogue(self.name)
         token = ctx.next_token()
-        buttons = [Button(f"重新开始：{flow.title}", f"fl:{token}:s:{flow.id}")] if flow is not None else []
-        buttons.append(Button("备案事项列表", f"fl:{token}:m"))
+        buttons = [_button(f"重新开始：{flow.title}", token, Action.START, flow.id)] if flow is not None else []
+        buttons.append(_button("备案事项列表", token, Action.MENU))
         text = "备案指引的流程已经更新，您上次的进度无法接着办理，需要重新开始。已答过的问题请再选一次。"
         return [Reply(text, buttons, {"intent": self.name, "outdated": True})]
 
@@ -268,7 +272,7 @@ class Filing:
         token = ctx.next_token()
         lines = [note or "请选择要办理的备案事项（每一步都注明文件依据，可随时返回上一步或取消）："]
         lines += [f"· **{f.title}**：{f.summary}" for f in self.book.flows.values()]
-        buttons = [Button(f.title, f"fl:{token}:s:{f.id}") for f in self.book.flows.values()]
+        buttons = [_button(f.title, token, Action.START, f.id) for f in self.book.flows.values()]
         return [Reply("\n".join(lines), buttons, {"intent": self.name, "flow": None, "step": "menu"})]
 
     def _offer_resume(self, ctx: Context, session: dict[str, Any]) -> list[Reply]:
@@ -277,9 +281,9 @@ class Filing:
         token = ctx.next_token()
         text = f"您上次的「{flow.title}」进行到第{done}/{total}步。要接着办吗？"
         buttons = [
-            Button("继续", f"fl:{token}:r"),
-            Button("重新开始", f"fl:{token}:z"),
-            Button("选择其他事项", f"fl:{token}:m"),
+            _button("继续", token, Action.RESUME),
+            _button("重新开始", token, Action.RESTART),
+            _button("选择其他事项", token, Action.MENU),
         ]
         payload = {"intent": self.name, "flow": flow.id, "step": step.id, "progress": f"{done}/{total}", "resume": True}
         return [Reply(text, buttons, payload)]
@@ -301,10 +305,10 @@ class Filing:
             lines.append(source_line(step.source, self.sources[step.source]))
         buttons = _step_buttons(step, token, ticks)
         if session["history"]:
-            buttons.append(Button("上一步", f"fl:{token}:b"))
+            buttons.append(_button("上一步", token, Action.BACK))
         if step.skippable:
-            buttons.append(Button("跳过", f"fl:{token}:k"))
-        buttons.append(Button("取消", f"fl:{token}:x"))
+            buttons.append(_button("跳过", token, Action.SKIP))
+        buttons.append(_button("取消", token, Action.CANCEL))
         payload = {
             "intent": self.name,
             "flow": flow.id,
@@ -330,7 +334,10 @@ class Filing:
         text = render_checklist(flow, lines)
         if closed:
             text += "\n" + self._alternatives(flow, session)
-        buttons = [Button("导出清单", f"fl:{token}:e"), Button("重新开始", f"fl:{token}:z")]
+        buttons = [
+            _button("导出清单", token, Action.EXPORT),
+            _button("重新开始", token, Action.RESTART),
+        ]
         payload = {
             "intent": self.name,
             "flow": flow.id,
@@ -383,19 +390,29 @@ def _progress(flow: Flow, session: dict[str, Any]) -> tuple[int, int]:
     return shown + 1, shown + flow.remaining(session["step"])
 
 
+def _button(label: str, token: object, action: Action, *args: object) -> Button:
+    return Button(label, encode(PREFIX, action, *args, token=token))
+
+
 def _step_buttons(step: Step, token: str, ticks: set[int]) -> list[Button]:
     if step.kind == "choice":
-        return [Button(o.label, f"fl:{token}:o:{i}") for i, o in enumerate(step.options)]
+        return [_button(o.label, token, Action.OPTION, i) for i, o in enumerate(step.options)]
     if step.kind == "check":
-        return [Button("是，已具备", f"fl:{token}:y"), Button("否，还没有", f"fl:{token}:n")]
+        return [
+            _button("是，已具备", token, Action.YES),
+            _button("否，还没有", token, Action.NO),
+        ]
     if step.kind == "checklist":
         toggles = [
-            Button(f"{'☑' if i in ticks else '☐'} {i + 1}. {_short(item.text)}", f"fl:{token}:t:{i}")
+            Button(
+                f"{'☑' if i in ticks else '☐'} {i + 1}. {_short(item.text)}",
+                encode(PREFIX, Action.TICK, i, token=token),
+            )
             for i, item in enumerate(step.items)
         ]
-        return [*toggles, Button("完成", f"fl:{token}:d")]
+        return [*toggles, _button("完成", token, Action.DONE)]
     if step.kind == "info":
-        return [Button("下一步", f"fl:{token}:nx")]
+        return [_button("下一步", token, Action.NEXT)]
     return []
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers import common
 from handlers.base import Button, Context, Reply
+from handlers.buttons import Action, decode, encode
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase, tidy_contact
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, SearchResult
@@ -105,15 +106,15 @@ class PolicyQA:
         return None  # Q&A keeps no dialogue of its own
 
     async def on_button(self, ctx: Context, data: str) -> list[Reply]:
-        kind, _, rest = data.partition(":")
-        if kind == "c" and rest.isdigit():
-            passage = self.kb.passage(int(rest))
+        press = decode(data)
+        if press is None:
+            return common.stale_button()
+        if press.action is Action.CLAUSE and press.arg().isdigit():
+            passage = self.kb.passage(int(press.arg()))
             if passage is not None:
                 return [self._clause_reply(passage)]
-        if kind == "f":
-            qa_id, _, vote = rest.partition(":")
-            if qa_id.isdigit() and vote in ("1", "0"):
-                return await self._feedback(ctx, int(qa_id), 1 if vote == "1" else -1)
+        if press.action is Action.VOTE and press.arg(0).isdigit() and press.arg(1) in ("up", "down"):
+            return await self._feedback(ctx, int(press.arg(0)), 1 if press.arg(1) == "up" else -1)
         return common.stale_button()
 
     async def alongside(self, ctx: Context, cited: Collection[str] = ()) -> list[Reply]:
@@ -151,9 +152,14 @@ class PolicyQA:
             ]
         )
         related = [h for h in result.hits[1:] if h.score >= RELATED_MIN_RATIO * best.score][:RELATED_MAX]
-        buttons = [Button("📄 查看条款全文", f"qa:c:{best.passage.id}")]
-        buttons += [Button(f"相关：{_label(h.passage)}", f"qa:c:{h.passage.id}") for h in related]
-        buttons += [Button("👍 有帮助", f"qa:f:{qa_id}:1"), Button("👎 没帮助", f"qa:f:{qa_id}:0")]
+        buttons = [Button("📄 查看条款全文", encode(self.prefix, Action.CLAUSE, best.passage.id))]
+        buttons += [
+            Button(f"相关：{_label(h.passage)}", encode(self.prefix, Action.CLAUSE, h.passage.id)) for h in related
+        ]
+        buttons += [
+            Button("👍 有帮助", encode(self.prefix, Action.VOTE, qa_id, "up")),
+            Button("👎 没帮助", encode(self.prefix, Action.VOTE, qa_id, "down")),
+        ]
         payload = {"intent": "qa", "qa_id": qa_id, **result_json(result)}
         return [Reply(text=text, buttons=buttons, payload=payload)]
 

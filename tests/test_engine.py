@@ -164,7 +164,11 @@ async def test_odd_text_is_answered_and_nothing_breaks(make_engine, text):
         assert await session.scalar(select(func.count()).select_from(Conversation)) == 1
 
 
-FORGED = ["", "qa", "qa:", "zz:1", "qa:c:999999", "qa:f:abc:1", "qa:f:999:1", "m:nothing", "x" * 64]
+FORGED = [
+    *("", "qa", "qa:", "zz:1", "qa:c:999999", "qa:f:abc:1", "qa:f:999:1", "m:nothing", "x" * 64),
+    *("qa:-:clause:999999", "qa:-:vote:abc:up", "qa:-:vote:999:up", "qa:-:vote:1:sideways", "qa:-:launch"),
+    *("fl:0:start:nothing", "fl:-:option:1", "el:-:answer:rank:0", "el:0:answer:rank:99", "ct:-:menu"),
+]
 
 
 @pytest.mark.parametrize("payload", FORGED)
@@ -223,3 +227,19 @@ async def test_a_policy_question_is_searched_outside_the_database_lock(make_engi
     replies = await engine.handle(msg("省里对各地公布评价机构信息有什么要求"))
     assert replies[0].payload["intent"] == "qa"
     assert lock_held_during_search == [False]
+
+
+async def test_every_button_sent_decodes_to_its_capability_and_fits_telegram(make_engine):
+    """Buttons go through one codec (handlers.buttons): readable actions, 64 bytes at most."""
+    from handlers.buttons import MAX_BYTES, decode
+
+    engine = await make_engine()
+    sent = []
+    for text in ("/filing", "/eligibility", "异地选手占比超过50%向谁备案", "/start"):
+        for reply in await engine.handle(msg(text)):
+            sent += [b.payload for b in reply.buttons]
+    assert len(sent) > 10
+    for payload in sent:
+        assert len(payload.encode()) <= MAX_BYTES
+        prefix, _, rest = payload.partition(":")
+        assert prefix == "m" or decode(rest) is not None, payload
