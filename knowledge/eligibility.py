@@ -6,12 +6,14 @@ Boundaries follow Chinese legal usage: "一年以上" includes exactly twelve mo
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
+
+from knowledge.datafile import Model, Value, load_toml
 from knowledge.extract import LEVEL_NAMES
 from knowledge.places import shared_places
 from knowledge.retrieval import Passage
@@ -24,39 +26,62 @@ QUESTION_ORDER = ("group", "pension", "pension_place", "hukou", "school", "level
 TESTS = ("months_in_region", "in_region", "school_in_region")
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Model):
     id: str
     text: str
     test: str
     fact: str
     group: str | None = None
-    at_least: int = 0
-    school_types: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Ruleset:
-    region: str
-    province: str
+class MonthsCondition(Condition):
+    test: Literal["months_in_region"]
+    at_least: int = Field(ge=1)
+
+
+class PlaceCondition(Condition):
+    test: Literal["in_region"]
+
+
+class SchoolCondition(Condition):
+    test: Literal["school_in_region"]
+    school_types: tuple[str, ...] = Field(min_length=1)
+
+
+class Outsider(Model):
+    text: str
     source: SourceRef
-    review_note: str
-    outsider_text: str
-    outsider_source: SourceRef
-    conditions: tuple[Condition, ...]
+
+
+class Ruleset(Model):
+    region: str
+    province: Value
+    source: SourceRef
+    review_note: str = ""
+    outsider: Outsider
+    conditions: tuple[
+        Annotated[MonthsCondition | PlaceCondition | SchoolCondition, Field(discriminator="test")], ...
+    ] = Field(alias="condition", min_length=1)
+
+    @property
+    def outsider_text(self) -> str:
+        return self.outsider.text
+
+    @property
+    def outsider_source(self) -> SourceRef:
+        return self.outsider.source
 
     @property
     def short(self) -> str:
         return shared_places().by_code[self.province].short
 
 
-@dataclass(frozen=True)
-class ResultRule:
+class ResultRule(Model):
     region: str
     source: SourceRef
     text: str
     limits: str
-    max_rank: int | None = None
+    max_rank: int | None = Field(None, ge=1)
 
 
 @dataclass
@@ -72,28 +97,13 @@ class Verdict:
     outsider: bool = False
 
 
-@dataclass(frozen=True)
-class EligibilityRules:
-    rulesets: tuple[Ruleset, ...]
-    result_rules: tuple[ResultRule, ...]
+class EligibilityRules(Model):
+    rulesets: tuple[Ruleset, ...] = Field(alias="ruleset", min_length=1)
+    result_rules: tuple[ResultRule, ...] = Field((), alias="result_rule")
 
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> EligibilityRules:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        rulesets = tuple(_ruleset(r, path.name) for r in data.get("ruleset", []))
-        results = tuple(
-            ResultRule(
-                region=r["region"],
-                source=SourceRef.parse(r["source"], f"{path.name} result_rule"),
-                text=r["text"],
-                limits=r["limits"],
-                max_rank=r.get("max_rank"),
-            )
-            for r in data.get("result_rule", [])
-        )
-        if not rulesets:
-            raise SourceError(f"{path.name}: 至少需要一个 [[ruleset]]")
-        return cls(rulesets, results)
+        return load_toml(cls, path, SourceError, {"condition": TESTS})
 
     def sources(self) -> list[SourceRef]:
         refs = [s for r in self.rulesets for s in (r.source, r.outsider_source)]
@@ -109,33 +119,6 @@ class EligibilityRules:
         if province is None:
             return self.rulesets[0]
         return next((r for r in self.rulesets if r.province == province), None)
-
-
-def _ruleset(data: Mapping[str, Any], where: str) -> Ruleset:
-    conditions = []
-    for c in data["condition"]:
-        if c["test"] not in TESTS:
-            raise SourceError(f"{where}: 未知的条件类型 {c['test']}")
-        conditions.append(
-            Condition(
-                id=c["id"],
-                text=c["text"],
-                test=c["test"],
-                fact=c["fact"],
-                group=c.get("group"),
-                at_least=int(c.get("at_least", 0)),
-                school_types=tuple(c.get("school_types", ())),
-            )
-        )
-    return Ruleset(
-        region=data["region"],
-        province=str(data["province"]),
-        source=SourceRef.parse(data["source"], where),
-        review_note=data.get("review_note", ""),
-        outsider_text=data["outsider"]["text"],
-        outsider_source=SourceRef.parse(data["outsider"]["source"], where),
-        conditions=tuple(conditions),
-    )
 
 
 def in_region(value: str | None, province: str) -> bool | None:

@@ -9,27 +9,29 @@ A flow is a graph of steps. Kinds:
   decide     no question: the first rule whose `when` matches the answers so far applies
   end        the end; the checklist is built from the path taken
 
-Every step and item cites a clause of a notice; `validate` resolves them all, so a flow
-pointing at a missing step or a clause the notices lack fails loudly at start-up.
+The models below are the file format: loading checks every key, type and the graph, so a flow
+pointing at a missing step fails loudly at start-up. Every step and item cites a clause of a
+notice; `FlowBook.validate` resolves them all against the notices, a separate step.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
+
+from knowledge.datafile import Model, Value, Values, load_toml
 from knowledge.extract import digits
 from knowledge.retrieval import Passage
 from knowledge.sources import SourceError, SourceRef, resolve
 
 FLOWS_DIR = Path(__file__).parent / "data" / "flows"
 KINDS = ("choice", "check", "checklist", "info", "percent", "decide", "end")
-_ID = re.compile(r"^[a-z0-9_]{1,12}$")
 _PERCENT = re.compile(r"(-?\d+(?:\.\d+)?)\s*(%|％)?")
 
 
@@ -37,15 +39,20 @@ class FlowError(SourceError):
     """A flow file that cannot be used: bad TOML, a dangling step, a missing clause."""
 
 
-@dataclass(frozen=True)
-class Item:
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,12}$")]
+
+
+class Item(Model):
     text: str
     source: SourceRef | None = None
 
 
-@dataclass(frozen=True)
-class Option:
-    value: str
+# A bare string in `items` is an item without its own source.
+_Item = Annotated[Item, BeforeValidator(lambda v: {"text": v} if isinstance(v, str) else v)]
+
+
+class Option(Model):
+    value: Value
     label: str
     words: tuple[str, ...] = ()
     say: str = ""
@@ -53,72 +60,161 @@ class Option:
     source: SourceRef | None = None
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(Model):
     max: float
     say: str
     next: str | None = None
     source: SourceRef | None = None
 
 
-@dataclass(frozen=True)
-class Rule:
-    when: Mapping[str, tuple[str, ...]]
+class Rule(Model):
+    when: dict[str, Values] = {}
     say: str
     next: str | None = None
     # "closed": the combination is not open to the user; the flow ends here.
-    outcome: str = "ok"
+    outcome: Literal["ok", "closed"] = "ok"
     source: SourceRef | None = None
 
     def matches(self, answers: Mapping[str, Any]) -> bool:
         return all(str(answers.get(key)) in values for key, values in self.when.items())
 
 
-@dataclass(frozen=True)
-class Step:
-    id: str
+class _Step(Model):
+    id: Id
     kind: str
     item: str
     ask: str = ""
-    source: SourceRef | None = None
+    source: SourceRef
     next: str | None = None
     skippable: bool = False
     # Whether the user's first message may answer this step (see handlers.filing._told).
     from_text: bool = True
-    if_no: str = ""
-    options: tuple[Option, ...] = ()
-    items: tuple[Item, ...] = ()
-    bands: tuple[Band, ...] = ()
-    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _item_defaults_to_ask(cls, data: Any) -> Any:
+        return {"item": data.get("ask", ""), **data} if isinstance(data, dict) else data
+
+    def _branches(self) -> Iterable[str | None]:
+        return ()
 
     def successors(self) -> list[str]:
-        targets = [self.next] + [o.next for o in self.options] + [b.next for b in self.bands]
-        targets += [r.next for r in self.rules if r.outcome != "closed"]
-        return sorted({t for t in targets if t})
+        return sorted({t for t in (self.next, *self._branches()) if t})
+
+
+class ChoiceStep(_Step):
+    kind: Literal["choice"]
+    options: tuple[Option, ...] = Field(alias="option", min_length=2)
+
+    @model_validator(mode="after")
+    def _distinct_values(self) -> Self:
+        if len({o.value for o in self.options}) != len(self.options):
+            raise ValueError("选项值重复")
+        return self
+
+    def _branches(self) -> Iterable[str | None]:
+        return (o.next for o in self.options)
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
 
+
+class CheckStep(_Step):
+    kind: Literal["check"]
+    if_no: str = ""
+
+
+class ItemsStep(_Step):
+    kind: Literal["checklist", "info"]
+    items: tuple[_Item, ...] = Field(min_length=1)
+
+
+class PercentStep(_Step):
+    kind: Literal["percent"]
+    bands: tuple[Band, ...] = Field(alias="band", min_length=1)
+
+    @model_validator(mode="after")
+    def _bands_cover_0_to_100(self) -> Self:
+        bounds = [b.max for b in self.bands]
+        if bounds != sorted(bounds) or bounds[-1] != 100:
+            raise ValueError("分段上限须递增，最后一段到100")
+        return self
+
+    def _branches(self) -> Iterable[str | None]:
+        return (b.next for b in self.bands)
+
     def band_for(self, value: float) -> Band:
         return next(b for b in self.bands if value <= b.max)
+
+
+class DecideStep(_Step):
+    kind: Literal["decide"]
+    rules: tuple[Rule, ...] = Field(alias="rule", min_length=1)
+
+    def _branches(self) -> Iterable[str | None]:
+        return (r.next for r in self.rules if r.outcome != "closed")
 
     def rule_for(self, answers: Mapping[str, Any]) -> Rule | None:
         return next((r for r in self.rules if r.matches(answers)), None)
 
 
-@dataclass(frozen=True)
-class Flow:
-    id: str
+class EndStep(_Step):
+    kind: Literal["end"]
+    source: SourceRef | None = None
+
+
+def _by_id(steps: Any) -> dict[str, Any]:
+    """[[step]] tables keyed by their id, so that errors name the step."""
+    if not isinstance(steps, list):
+        raise ValueError("步骤须写成 [[step]]")
+    ids = [str(raw.get("id", f"#{i}")) if isinstance(raw, dict) else f"#{i}" for i, raw in enumerate(steps, 1)]
+    if twice := next((i for i in ids if ids.count(i) > 1), None):
+        raise ValueError(f"步骤 {twice} 重复")
+    return dict(zip(ids, steps, strict=True))
+
+
+Step = Annotated[ChoiceStep | CheckStep | ItemsStep | PercentStep | DecideStep | EndStep, Field(discriminator="kind")]
+
+
+class Flow(Model):
+    id: Id
     title: str
     region: str
-    summary: str
+    summary: str = ""
     start: str
-    steps: Mapping[str, Step]
+    steps: Annotated[dict[str, Step], BeforeValidator(_by_id)] = Field(alias="step")
     triggers: tuple[str, ...] = ()
     # The place users name for the flow's region ("南京"), for routing free text.
     place: str = ""
     contact: Item | None = None
+    # Set by the loader (it names the file in errors), not by the file.
     path: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_graph_from_start_to_end(self) -> Self:
+        if self.start not in self.steps:
+            raise ValueError(f"起始步骤 {self.start} 不存在")
+        for step in self.steps.values():
+            for target in step.successors():
+                if target not in self.steps:
+                    raise ValueError(f"步骤 {step.id} 指向不存在的步骤 {target}")
+            if step.kind not in ("decide", "end") and not step.successors():
+                raise ValueError(f"步骤 {step.id} 没有下一步（流程须以 end 步骤结束）")
+        done: dict[str, bool] = {}  # False while the step is on the path being walked
+
+        def walk(step_id: str) -> None:
+            if done.get(step_id) is False:
+                raise ValueError(f"步骤 {step_id} 处形成循环")
+            if step_id not in done:
+                done[step_id] = False
+                for target in self.steps[step_id].successors():
+                    walk(target)
+                done[step_id] = True
+
+        walk(self.start)
+        if unreachable := sorted(set(self.steps) - set(done)):
+            raise ValueError(f"这些步骤走不到：{'、'.join(unreachable)}")
+        return self
 
     def step(self, step_id: str) -> Step:
         return self.steps[step_id]
@@ -157,14 +253,17 @@ class Flow:
         return self._longest[step_id]
 
     def sources(self) -> list[tuple[str, SourceRef]]:
-        out: list[tuple[str, SourceRef]] = []
-        for step in self.steps.values():
-            refs = [step.source, *(o.source for o in step.options), *(i.source for i in step.items)]
-            refs += [b.source for b in step.bands] + [r.source for r in step.rules]
-            out += [(f"{self.id}.{step.id}", ref) for ref in refs if ref is not None]
-        if self.contact and self.contact.source:
-            out.append((f"{self.id}.contact", self.contact.source))
-        return out
+        parts = [*self.steps.items(), ("contact", self.contact)]
+        return [(f"{self.id}.{name}", ref) for name, part in parts for ref in _refs(part)]
+
+
+def _refs(value: Any) -> Iterator[SourceRef]:
+    """Every clause cited anywhere inside a model, in field order."""
+    if isinstance(value, SourceRef):
+        yield value
+    elif isinstance(value, BaseModel | tuple):
+        for part in dict(value).values() if isinstance(value, BaseModel) else value:
+            yield from _refs(part)
 
 
 def parse_percent(text: str) -> float | None:
@@ -256,152 +355,4 @@ class FlowBook:
 
 
 def load_flow(path: Path) -> Flow:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FlowError(f"{path.name}: 不是有效的 TOML：{exc}") from exc
-    try:
-        flow = _flow(data, path)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, FlowError):
-            raise
-        raise FlowError(f"{path.name}: 缺少或错误的字段：{exc}") from exc
-    _check_graph(flow)
-    return flow
-
-
-def _ref(data: Mapping[str, Any], where: str) -> SourceRef | None:
-    return SourceRef.parse(data["source"], where) if "source" in data else None
-
-
-def _flow(data: Mapping[str, Any], path: Path) -> Flow:
-    flow_id = str(data["id"])
-    if not _ID.match(flow_id):
-        raise FlowError(f"{path.name}: 流程编号 {flow_id!r} 只能用小写字母、数字和下划线，最长12个字符")
-    steps: dict[str, Step] = {}
-    for raw in data["step"]:
-        step = _step(raw, f"{path.name} step {raw.get('id')}")
-        if step.id in steps:
-            raise FlowError(f"{path.name}: 步骤 {step.id} 重复")
-        steps[step.id] = step
-    contact = data.get("contact")
-    return Flow(
-        id=flow_id,
-        title=data["title"],
-        region=data["region"],
-        summary=data.get("summary", ""),
-        start=data["start"],
-        steps=steps,
-        triggers=tuple(data.get("triggers", ())),
-        place=str(data.get("place", "")),
-        contact=Item(contact["text"], _ref(contact, path.name)) if contact else None,
-        path=path,
-    )
-
-
-def _step(raw: Mapping[str, Any], where: str) -> Step:
-    kind = raw["kind"]
-    if kind not in KINDS:
-        raise FlowError(f"{where}: 未知的步骤类型 {kind!r}")
-    step_id = str(raw["id"])
-    if not _ID.match(step_id):
-        raise FlowError(f"{where}: 步骤编号 {step_id!r} 只能用小写字母、数字和下划线，最长12个字符")
-    source = _ref(raw, where)
-    if source is None and kind != "end":
-        raise FlowError(f"{where}: 每个步骤都要注明出处（source）")
-    return Step(
-        id=step_id,
-        kind=kind,
-        item=raw.get("item", raw.get("ask", "")),
-        ask=raw.get("ask", ""),
-        source=source,
-        next=raw.get("next"),
-        skippable=bool(raw.get("skippable", False)),
-        from_text=bool(raw.get("from_text", True)),
-        if_no=raw.get("if_no", ""),
-        options=tuple(
-            Option(
-                value=str(o["value"]),
-                label=o["label"],
-                words=tuple(o.get("words", ())),
-                say=o.get("say", ""),
-                next=o.get("next"),
-                source=_ref(o, where),
-            )
-            for o in raw.get("option", [])
-        ),
-        items=tuple(
-            Item(i, None) if isinstance(i, str) else Item(i["text"], _ref(i, where)) for i in raw.get("items", [])
-        ),
-        bands=tuple(Band(float(b["max"]), b["say"], b.get("next"), _ref(b, where)) for b in raw.get("band", [])),
-        rules=tuple(
-            Rule(
-                when={k: tuple(v) if isinstance(v, list) else (str(v),) for k, v in r.get("when", {}).items()},
-                say=r["say"],
-                next=r.get("next"),
-                outcome=r.get("outcome", "ok"),
-                source=_ref(r, where),
-            )
-            for r in raw.get("rule", [])
-        ),
-    )
-
-
-def _check_graph(flow: Flow) -> None:
-    name = flow.path.name if flow.path else flow.id
-    if flow.start not in flow.steps:
-        raise FlowError(f"{name}: 起始步骤 {flow.start} 不存在")
-    for step in flow.steps.values():
-        for target in step.successors():
-            if target not in flow.steps:
-                raise FlowError(f"{name}: 步骤 {step.id} 指向不存在的步骤 {target}")
-        _check_step_shape(name, step)
-    _check_acyclic(flow, name)
-    reachable = _reachable(flow)
-    unreachable = sorted(set(flow.steps) - reachable)
-    if unreachable:
-        raise FlowError(f"{name}: 这些步骤走不到：{'、'.join(unreachable)}")
-
-
-def _check_step_shape(name: str, step: Step) -> None:
-    if step.kind == "choice" and len(step.options) < 2:
-        raise FlowError(f"{name}: 选择步骤 {step.id} 至少要有两个选项")
-    if step.kind == "choice" and len({o.value for o in step.options}) != len(step.options):
-        raise FlowError(f"{name}: 选择步骤 {step.id} 的选项值重复")
-    if step.kind in ("checklist", "info") and not step.items:
-        raise FlowError(f"{name}: 步骤 {step.id} 没有条目")
-    if step.kind == "percent":
-        bounds = [b.max for b in step.bands]
-        if not bounds or bounds != sorted(bounds) or bounds[-1] != 100:
-            raise FlowError(f"{name}: 百分比步骤 {step.id} 的分段上限须递增且最后一段到100")
-    if step.kind == "decide" and not step.rules:
-        raise FlowError(f"{name}: 判定步骤 {step.id} 没有规则")
-    if step.kind != "end" and not step.successors() and step.kind != "decide":
-        raise FlowError(f"{name}: 步骤 {step.id} 没有下一步（流程须以 end 步骤结束）")
-
-
-def _check_acyclic(flow: Flow, name: str) -> None:
-    state: dict[str, int] = {}
-
-    def visit(step_id: str) -> None:
-        if state.get(step_id) == 1:
-            raise FlowError(f"{name}: 步骤 {step_id} 处形成循环")
-        if state.get(step_id) == 2:
-            return
-        state[step_id] = 1
-        for target in flow.steps[step_id].successors():
-            visit(target)
-        state[step_id] = 2
-
-    visit(flow.start)
-
-
-def _reachable(flow: Flow) -> set[str]:
-    seen: set[str] = set()
-    todo = [flow.start]
-    while todo:
-        step_id = todo.pop()
-        if step_id not in seen:
-            seen.add(step_id)
-            todo.extend(flow.steps[step_id].successors())
-    return seen
+    return load_toml(Flow, path, FlowError, {"step": KINDS}).model_copy(update={"path": path})

@@ -175,9 +175,11 @@ def test_loader_rejects_broken_flow_files(tmp_path: Path, case: str) -> None:
     text = header + steps.replace("{src}", _SRC) + '[[step]]\nid = "end"\nkind = "end"\n'
     path = tmp_path / "broken.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(FlowError, match=message):
+    with pytest.raises(FlowError, match=message) as caught:
         book = FlowBook(flows={"broken": load_flow(path)})
         book.validate(bundled_passages())
+    # Start-up prints this as it is: one line that says which file to fix.
+    assert str(caught.value).startswith("broken.toml: ") and "\n" not in str(caught.value)
 
 
 def test_loader_rejects_invalid_toml(tmp_path: Path) -> None:
@@ -186,8 +188,22 @@ def test_loader_rejects_invalid_toml(tmp_path: Path) -> None:
         FlowBook.load(tmp_path)
 
 
-def test_bundled_flow_directory_is_the_default() -> None:
-    assert sorted(p.name for p in FLOWS_DIR.glob("*.toml"))[0].startswith("01_")
+def test_the_loader_reads_the_bundled_directory_by_default_and_stops_at_a_broken_file(tmp_path: Path) -> None:
+    bundled = sorted(FLOWS_DIR.glob("*.toml"))
+    assert bundled[0].name.startswith("01_")
+    book = FlowBook.load()
+    assert [flow.path for flow in book.flows.values()] == bundled
+    assert book.flows == FlowBook.load(FLOWS_DIR).flows
+
+    # The same files, the last with its first step renamed: its start points nowhere and nothing loads.
+    for path in bundled:
+        (tmp_path / path.name).write_text(path.read_text("utf-8"), "utf-8")
+    last = tmp_path / bundled[-1].name
+    text = last.read_text("utf-8")
+    start = text.split('start = "')[1].split('"')[0]
+    last.write_text(text.replace(f'id = "{start}"', 'id = "renamed"', 1), "utf-8")
+    with pytest.raises(FlowError, match=f"^{last.name}: 起始步骤 {start} 不存在$"):
+        FlowBook.load(tmp_path)
 
 
 # -- through the engine -----------------------------------------------------------------
