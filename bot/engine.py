@@ -17,6 +17,8 @@ from bot.settings import Settings
 from bot.textclean import clean_text
 from handlers import common
 from handlers.base import Context, Incoming, Reply
+from handlers.qa import PolicyQA
+from knowledge.retrieval import SearchResult
 from storage.db import Database
 from storage.state import prune_processed_updates, state_store
 
@@ -105,6 +107,18 @@ class Engine:
                 # The transaction rolled back: state and the update log are as they were.
                 log.exception("update %s from user %s failed", incoming.update_id, incoming.user_id)
                 return common.internal_error()
+
+    async def lookup(self, user_id: int, query: str, k: int) -> tuple[SearchResult, str]:
+        """A hotline lookup outside any dialogue (Telegram inline mode), through the Q&A
+        capability: logged like a question; the user's dialogue state is neither read nor changed."""
+        await self._refresh_knowledge()
+        text = clean_text(query)
+        async with self.db.transaction() as session:
+            ctx = Context(Incoming(user_id, user_id, text=text, channel="inline"), {}, session, datetime.now(UTC))
+            return await self._policy_qa().lookup(ctx, k)
+
+    def _policy_qa(self) -> PolicyQA:
+        return next(c for c in self.services.capabilities if isinstance(c, PolicyQA))
 
     async def _refresh_knowledge(self) -> None:
         """Every KNOWLEDGE_CHECK_S, look in the background for notices or bank questions added

@@ -117,6 +117,13 @@ class PolicyQA:
             return await self._feedback(ctx, int(press.arg(0)), 1 if press.arg(1) == "up" else -1)
         return common.stale_button()
 
+    async def lookup(self, ctx: Context, k: int) -> tuple[SearchResult, str]:
+        """A hotline lookup (Telegram inline mode): the clauses for ctx.text, logged like any
+        question so the gap report sees it, and the refusal the chat would give when none answers."""
+        result = self.kb.search(ctx.text, k=k)
+        await log_question(ctx.session, ctx.incoming.user_id, ctx.text, result)
+        return result, "" if result.answered else self._no_answer(result).text
+
     async def alongside(self, ctx: Context, cited: Collection[str] = ()) -> list[Reply]:
         """The clause that answers a question which started another capability's dialogue
         (a filing walk-through), or nothing: a refusal there would only be noise, and a clause

@@ -199,8 +199,17 @@ async def test_back_forgets_the_last_answer_and_cancel_ends(make_engine) -> None
 async def test_text_that_answers_nothing_reprompts_without_changing_state(make_engine) -> None:  # type: ignore[no-untyped-def]
     engine = await make_engine()
     await engine.handle(msg("/eligibility"))
+    before = await _stored_state(engine)
     [reprompt] = await engine.handle(msg("嗯嗯好的呢"))
     assert reprompt.payload["asking"] == "competition" and "没看懂" in reprompt.text
+    after = await _stored_state(engine)
+    assert after["eligibility"] == before["eligibility"] and after.get("active") == before.get("active")
+
+
+async def _stored_state(engine, user: int = 7) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    async with engine.db.transaction() as session:
+        state, _ = await engine.store.lock_state(session, user)
+    return state
 
 
 async def test_resumes_after_restart(make_engine) -> None:  # type: ignore[no-untyped-def]

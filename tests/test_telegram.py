@@ -7,8 +7,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
 from bot.telegram import aiogram_adapter, ptb_adapter
+from handlers.base import Context, Reply
+from storage.models import QaLog
 from tests.fake_bot_api import FakeBotAPI
 
 FRAMEWORKS = {"aiogram": aiogram_adapter, "ptb": ptb_adapter}
@@ -19,6 +22,30 @@ def plain(html: str) -> str:
     return TAG.sub("", html).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+class Echo:
+    """A plug-in capability that repeats what it is told: the one way user text reaches a reply."""
+
+    name, prefix, title = "echo", "echo", "回声"
+
+    def claims(self, text: str) -> bool:
+        return text.startswith("echo ")
+
+    def interrupts(self, text: str) -> bool:
+        return False
+
+    async def start(self, ctx: Context, args: str) -> list[Reply]:
+        return await self.on_free_text(ctx)
+
+    async def on_free_text(self, ctx: Context) -> list[Reply]:
+        return [Reply(f"你说：{ctx.text[5:]}", payload={"intent": "echo"})]
+
+    async def on_text(self, ctx: Context) -> list[Reply] | None:
+        return None
+
+    async def on_button(self, ctx: Context, data: str) -> list[Reply]:
+        return []
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[FakeBotAPI]:
     server = await FakeBotAPI().start()
@@ -27,8 +54,8 @@ async def api() -> AsyncIterator[FakeBotAPI]:
 
 
 @contextlib.asynccontextmanager
-async def running(framework: str, api: FakeBotAPI, make_engine, **settings: object) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
-    engine = await make_engine(bot_token=api.token, telegram_api_url=api.url, **settings)
+async def running(framework: str, api: FakeBotAPI, make_engine, extra=(), **settings: object) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
+    engine = await make_engine(extra, bot_token=api.token, telegram_api_url=api.url, **settings)
     task = asyncio.create_task(FRAMEWORKS[framework].run_polling(engine, api.token, api.url, polling_timeout=1))
     try:
         await api.wait_for(lambda: bool(api.called("setMyCommands")), timeout=15)
@@ -58,7 +85,7 @@ async def next_sent(api: FakeBotAPI, chat: int, before: int, count: int = 1) -> 
 
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 async def test_every_capability_end_to_end(framework: str, api: FakeBotAPI, make_engine) -> None:  # type: ignore[no-untyped-def]
-    async with running(framework, api, make_engine):
+    async with running(framework, api, make_engine) as engine:
         user = 21
         # Policy Q&A with citation, related-clause and feedback buttons.
         api.user_says(user, "/ask 异地选手占比超过50%向谁备案？")
@@ -107,13 +134,20 @@ async def test_every_capability_end_to_end(framework: str, api: FakeBotAPI, make
         results = api.inline_answers[0]["results"]
         assert results and "来源：苏人社办函〔2022〕54号" in plain(results[0]["input_message_content"]["message_text"])
 
+        # Through the Q&A capability: logged like a question, so the gap report sees it.
+        async with engine.db.transaction() as session:
+            logged = (await session.scalars(select(QaLog.question).where(QaLog.user_id == user))).all()
+        assert "异地选手 比例" in logged
+
 
 @pytest.mark.parametrize("framework", sorted(FRAMEWORKS))
 async def test_hostile_text_and_duplicates(framework: str, api: FakeBotAPI, make_engine) -> None:  # type: ignore[no-untyped-def]
-    async with running(framework, api, make_engine):
-        api.user_says(31, "<b>备案</b> & <script>x</script> **")
+    async with running(framework, api, make_engine, extra=[Echo()]):
+        # A reply that repeats the user's text: what reaches Telegram is escaped HTML.
+        api.user_says(31, "echo <b>备案</b> & <script>x</script> **")
         [reply] = await api.wait_sent(31, 1)
-        assert "<script>" not in reply.text
+        assert "<script>" not in reply.text and "&lt;script&gt;x&lt;/script&gt;" in reply.text
+        assert plain(reply.text) == "你说：<b>备案</b> & <script>x</script> **"
         api.user_says(32, "备" * 20000)
         [too_long] = await api.wait_sent(32, 1)
         assert "20000" in plain(too_long.text)

@@ -112,7 +112,7 @@ def make_dispatcher(engine: Engine) -> Dispatcher:
                 description=r.description,
                 input_message_content=InputTextMessageContent(message_text=r.html, parse_mode=ParseMode.HTML),
             )
-            for r in channel.inline_results(query.query)
+            for r in await channel.inline_results(query.from_user.id, query.query)
         ]
         await channel.delivery.call(
             "answerInlineQuery", lambda: query.answer(results, cache_time=60, is_personal=False)

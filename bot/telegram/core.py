@@ -19,7 +19,6 @@ from handlers import common
 from handlers.base import Incoming, Reply
 from handlers.common import COMMANDS
 from handlers.qa import citation
-from knowledge.base import NATIONAL_HOTLINE
 
 log = logging.getLogger(__name__)
 
@@ -162,15 +161,15 @@ class TelegramChannel:
                     lambda d=doc, c=caption: out.send_document(chat_id, d.filename, d.content.encode(), c),
                 )
 
-    def inline_results(self, query: str) -> list[InlineResult]:
-        """Hotline staff type keywords in any chat (`@bot 异地选手 比例`): top clauses with citations."""
+    async def inline_results(self, user_id: int, query: str) -> list[InlineResult]:
+        """Hotline staff type keywords in any chat (`@bot 异地选手 比例`): top clauses with
+        citations, or the chat's own refusal; asked through the engine, so it is logged."""
         query = query.strip()[:256]
         if not query:
             return []
-        result = self.engine.services.knowledge.search(query, k=INLINE_RESULTS)
+        result, refusal = await self.engine.lookup(user_id, query, INLINE_RESULTS)
         if not result.answered:
-            text = f"文件中没有找到“{query}”的明确规定。请咨询当地人社部门或拨打{NATIONAL_HOTLINE}。"
-            return [InlineResult("none", "未找到相关条款", text, to_html(text))]
+            return [InlineResult("none", "未找到相关条款", refusal, to_html(refusal))]
         out = []
         for hit in result.hits:
             p = hit.passage

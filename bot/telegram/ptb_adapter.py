@@ -105,7 +105,7 @@ def make_application(engine: Engine, token: str, api_url: str | None) -> Applica
                 description=r.description,
                 input_message_content=InputTextMessageContent(r.html, parse_mode=ParseMode.HTML),
             )
-            for r in channel.inline_results(query.query)
+            for r in await channel.inline_results(query.from_user.id, query.query)
         ]
         await channel.delivery.call("answerInlineQuery", lambda: query.answer(results, cache_time=60))
 
