@@ -63,7 +63,7 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
         await engine.close()
 
 
-async def _knowledge(settings: Settings):  # type: ignore[no-untyped-def]
+async def _knowledge(settings: Settings):
     from knowledge.base import KnowledgeBase
     from storage.db import Database
     from storage.knowledge_inputs import knowledge_inputs
@@ -107,7 +107,7 @@ def ask(
         if not data["answered"]:
             console.print(f"[yellow]未找到答案：[/]{q}")
             continue
-        for hit in result.hits:  # type: ignore[union-attr]
+        for hit in result.hits if result else []:
             console.print(f"[bold]{hit.score:.1f}[/] {citation(hit.passage)}\n{hit.passage.text}\n")
 
 
@@ -155,7 +155,7 @@ def notices_list() -> None:
     """列出知识库中的政策文件。"""
     from storage.notices import list_notices, seed_bundled
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run():
         from storage.db import Database
 
         db = Database(cli_settings().database_url)
@@ -255,7 +255,7 @@ def report(limit: Annotated[int, typer.Option(help="每类最多列出几条")] 
     from storage.db import Database
     from storage.reports import feedback_report
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run():
         db = Database(cli_settings().database_url)
         await db.migrate()
         async with db.transaction() as session:
@@ -292,7 +292,7 @@ def migrate() -> None:
     console.print("数据库已是最新结构。")
 
 
-async def start_engine(settings: Settings):  # type: ignore[no-untyped-def]
+async def start_engine(settings: Settings):
     """The engine, or a one-line Chinese error if a flow or rule file is broken."""
     from bot.engine import Engine
     from knowledge.sources import SourceError

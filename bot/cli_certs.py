@@ -18,7 +18,7 @@ from bot.settings import Settings
 certs_app = typer.Typer(help="证书登记库：导入名册、注销、查询")
 
 
-async def _database(settings: Settings):  # type: ignore[no-untyped-def]
+async def _database(settings: Settings):
     from storage.db import Database
 
     db = Database(settings.database_url)

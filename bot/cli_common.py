@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -53,6 +54,6 @@ def read_text(path: Path) -> str:
 DATE_ARG = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]错误：[/]{message}")
     raise typer.Exit(code)

@@ -94,7 +94,7 @@ def build_capabilities(services: Services) -> list[Capability]:
                 overall_per_minute=services.settings.cert_lookups_per_minute,
             ),
         ),
-        Eligibility(rules, rules.validate(passages)),
-        Filing(flows, flows.validate(passages)),
+        Eligibility(rules, rules.resolve_sources(passages)),
+        Filing(flows, flows.resolve_sources(passages)),
         PolicyQA(services.knowledge),
     ]

@@ -333,7 +333,8 @@ class Eligibility:
             f"{place}的比赛能否报名，以主办方发布的竞赛通知为准；我不替它设定条件。\n"
             "可以向主办单位或当地人社部门（12333）咨询报名条件。"
         )
-        payload = {"intent": self.name, "eligible": None, "met": [], "unmet": [], "missing": [], "basis": []}
+        empty: dict[str, Any] = {"eligible": None, "met": [], "unmet": [], "missing": [], "basis": []}
+        payload = {"intent": self.name, **empty}
         return [Reply(text, payload=payload | {"no_rules_for": facts.get("competition_place")})]
 
     def _result_answer(self, ctx: Context, facts: dict[str, Any]) -> list[Reply]:
@@ -353,7 +354,7 @@ class Eligibility:
                     f"  {rank_text}是奖项等次，不等于名次：这一条看的是名次（前{rule.max_rank}名），"
                     "请以竞赛公布的名次为准，告诉我第几名我再帮您对照。"
                 )
-            elif rule.max_rank is not None:
+            elif rule.max_rank is not None and rank is not None:
                 fits = rank <= rule.max_rank
                 lines.append(
                     f"  您的名次{'在' if fits else '不在'}前{rule.max_rank}名之内，"

@@ -14,7 +14,18 @@ from handlers.buttons import Action, Press, decode, encode
 from handlers.common import is_new_question
 from knowledge.base import shared_lexicon
 from knowledge.extract import proportion
-from knowledge.flows import Flow, FlowBook, Line, Option, Step, checklist, parse_percent, step_lines
+from knowledge.flows import (
+    ChoiceStep,
+    DecideStep,
+    Flow,
+    FlowBook,
+    Line,
+    Option,
+    Step,
+    checklist,
+    parse_percent,
+    step_lines,
+)
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, cited, source_line
@@ -357,6 +368,8 @@ class Filing:
         if not choices or decide is None:
             return ""
         last = flow.step(choices[-1])
+        if not isinstance(last, ChoiceStep) or not isinstance(decide, DecideStep):
+            return ""
         open_labels = [o.label for o in _open_options(last, decide, answers)]
         if not open_labels:
             return "按通知，这类机构没有可选的评价范围；请咨询下面的联系人。"
@@ -423,7 +436,7 @@ def _short(text: str, limit: int = 18) -> str:
 def _typed_answer(step: Step, text: str, session: dict[str, Any]) -> Any:
     """A typed reply read as the answer to the step shown; None if it is not one."""
     text = text.strip()
-    if step.kind == "choice":
+    if isinstance(step, ChoiceStep):
         if text.isdigit() and 1 <= int(text) <= len(step.options):  # "2" for the second button
             return step.options[int(text) - 1].value
         return _match_option(step, text)
@@ -453,7 +466,7 @@ def _typed_answer(step: Step, text: str, session: dict[str, Any]) -> Any:
     return None
 
 
-def _match_option(step: Step, text: str) -> str | None:
+def _match_option(step: ChoiceStep, text: str) -> str | None:
     """The option whose label or words the text names; the longest match wins a tie."""
     best: tuple[int, str] | None = None
     tied = False
@@ -490,14 +503,14 @@ def _told(flow: Flow, text: str) -> dict[str, Any]:
     for step in flow.steps.values():
         if not step.from_text:
             continue
-        if step.kind == "choice":
-            value = _match_option(step, text)
-            if value is not None:
-                told[step.id] = value
+        if isinstance(step, ChoiceStep):
+            option = _match_option(step, text)
+            if option is not None:
+                told[step.id] = option
         elif step.kind == "percent":
-            value = proportion(text)  # 三成, 一半多, 四分之一, "100人里有15个外地的"
-            if value is not None and 0 <= value <= 100:
-                told[step.id] = value
+            share = proportion(text)  # 三成, 一半多, 四分之一, "100人里有15个外地的"
+            if share is not None and 0 <= share <= 100:
+                told[step.id] = share
     return told
 
 
@@ -507,16 +520,16 @@ def _told_answer(flow: Flow, session: dict[str, Any], step: Step) -> Any:
         return None
     if step.id in told:
         return told[step.id]
-    return _only_open_option(flow, step, session["answers"]) if step.kind == "choice" else None
+    return _only_open_option(flow, step, session["answers"])
 
 
 def _told_note(step: Step, answer: Any) -> str:
-    option = step.option(str(answer)) if step.kind == "choice" else None
+    option = step.option(str(answer)) if isinstance(step, ChoiceStep) else None
     shown = option.label if option is not None else f"{answer:g}%"
     return f"根据您的描述，{step.item}：{shown}"
 
 
-def _open_options(step: Step, decide: Step, answers: dict[str, Any]) -> list[Option]:
+def _open_options(step: ChoiceStep, decide: DecideStep, answers: dict[str, Any]) -> list[Option]:
     """The options of `step` for which `decide` reaches an open (not closed) rule."""
     return [
         o
@@ -528,9 +541,9 @@ def _open_options(step: Step, decide: Step, answers: dict[str, Any]) -> list[Opt
 def _only_open_option(flow: Flow, step: Step, answers: dict[str, Any]) -> str | None:
     """If just one option of this question leads anywhere open, the user's earlier answers
     already decide it (南京市属企业 can only file for 企业内自主评价)."""
-    if not answers:
+    if not answers or not isinstance(step, ChoiceStep):
         return None
-    following = [flow.step(t) for t in step.successors() if flow.step(t).kind == "decide"]
+    following = [s for t in step.successors() if isinstance(s := flow.step(t), DecideStep)]
     if len(following) != 1:
         return None
     open_options = _open_options(step, following[0], answers)

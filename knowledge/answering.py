@@ -124,7 +124,7 @@ class _Postings:
     """Rows of TF-IDF vectors (unit length) held term-major, so a question's cosine with every
     row is a few array additions per question term: no sparse-matrix machinery per query."""
 
-    def __init__(self, terms: Terms, rows) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, terms: Terms, rows) -> None:
         self.terms = terms
         by_term = rows.T.tocsr()
         self.indptr, self.indices, self.data = by_term.indptr, by_term.indices, by_term.data.astype(np.float64)
@@ -185,7 +185,7 @@ def _offsets(names: list[str], sizes: list[int]) -> dict[str, tuple[int, int]]:
     return {name: (bounds[i], bounds[i + 1]) for i, name in enumerate(names)}
 
 
-def _centroids(rows, owner: np.ndarray, n: int):  # type: ignore[no-untyped-def]
+def _centroids(rows, owner: np.ndarray, n: int):
     """Unit-length sum of each clause's question vectors, as a clauses × terms matrix."""
     from scipy.sparse import csr_matrix, diags
 

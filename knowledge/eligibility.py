@@ -109,7 +109,7 @@ class EligibilityRules(Model):
         refs = [s for r in self.rulesets for s in (r.source, r.outsider_source)]
         return refs + [r.source for r in self.result_rules]
 
-    def validate(self, passages: Iterable[Passage]) -> dict[SourceRef, Passage]:
+    def resolve_sources(self, passages: Iterable[Passage]) -> dict[SourceRef, Passage]:
         """Every cited clause resolved; raises SourceError on the first that is missing."""
         pool = list(passages)
         return {ref: resolve(ref, pool, RULES_FILE.name) for ref in self.sources()}
@@ -180,11 +180,16 @@ def _check(
         if group != condition.group:
             verdict.reasons[condition.id] = "只适用于学生组，您报的是职工组"
             return False, []
-    check = {"months_in_region": _months, "in_region": _place, "school_in_region": _school}[condition.test]
-    return check(condition, rules, facts, verdict)
+    if isinstance(condition, MonthsCondition):
+        return _months(condition, rules, facts, verdict)
+    if isinstance(condition, SchoolCondition):
+        return _school(condition, rules, facts, verdict)
+    return _place(condition, rules, facts, verdict)
 
 
-def _months(c: Condition, rules: Ruleset, facts: Mapping[str, Any], verdict: Verdict) -> tuple[bool | None, list[str]]:
+def _months(
+    c: MonthsCondition, rules: Ruleset, facts: Mapping[str, Any], verdict: Verdict
+) -> tuple[bool | None, list[str]]:
     months = facts.get(f"{c.fact}_months")
     exact = facts.get(f"{c.fact}_exact", True)
     said = facts.get(f"{c.fact}_said") or (f"{months}个月" if months is not None else "")
@@ -222,7 +227,9 @@ def _place(c: Condition, rules: Ruleset, facts: Mapping[str, Any], verdict: Verd
     return inside, []
 
 
-def _school(c: Condition, rules: Ruleset, facts: Mapping[str, Any], verdict: Verdict) -> tuple[bool | None, list[str]]:
+def _school(
+    c: SchoolCondition, rules: Ruleset, facts: Mapping[str, Any], verdict: Verdict
+) -> tuple[bool | None, list[str]]:
     kind = facts.get("school_type")
     if kind in ("无学籍", "其他学校"):
         verdict.reasons[c.id] = (

@@ -84,7 +84,6 @@ class _Step(Model):
     kind: str
     item: str
     ask: str = ""
-    source: SourceRef
     next: str | None = None
     skippable: bool = False
     # Whether the user's first message may answer this step (see handlers.filing._told).
@@ -102,7 +101,13 @@ class _Step(Model):
         return sorted({t for t in (self.next, *self._branches()) if t})
 
 
-class ChoiceStep(_Step):
+class _Cited(_Step):
+    """Every step but the end rests on a clause."""
+
+    source: SourceRef
+
+
+class ChoiceStep(_Cited):
     kind: Literal["choice"]
     options: tuple[Option, ...] = Field(alias="option", min_length=2)
 
@@ -119,17 +124,17 @@ class ChoiceStep(_Step):
         return next((o for o in self.options if o.value == value), None)
 
 
-class CheckStep(_Step):
+class CheckStep(_Cited):
     kind: Literal["check"]
     if_no: str = ""
 
 
-class ItemsStep(_Step):
+class ItemsStep(_Cited):
     kind: Literal["checklist", "info"]
     items: tuple[_Item, ...] = Field(min_length=1)
 
 
-class PercentStep(_Step):
+class PercentStep(_Cited):
     kind: Literal["percent"]
     bands: tuple[Band, ...] = Field(alias="band", min_length=1)
 
@@ -147,7 +152,7 @@ class PercentStep(_Step):
         return next(b for b in self.bands if value <= b.max)
 
 
-class DecideStep(_Step):
+class DecideStep(_Cited):
     kind: Literal["decide"]
     rules: tuple[Rule, ...] = Field(alias="rule", min_length=1)
 
@@ -342,7 +347,7 @@ class FlowBook:
             book.flows[flow.id] = flow
         return book
 
-    def validate(self, passages: Iterable[Passage]) -> dict[SourceRef, Passage]:
+    def resolve_sources(self, passages: Iterable[Passage]) -> dict[SourceRef, Passage]:
         pool = list(passages)
         resolved: dict[SourceRef, Passage] = {}
         for flow in self.flows.values():

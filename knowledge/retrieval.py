@@ -121,10 +121,10 @@ class FieldIndex:
         idf: list[float] = []
         for term, ids_array in doc_ids.items():
             ids = np.frombuffer(ids_array, dtype=np.int32).copy()
-            tf = np.frombuffer(tfs.pop(term), dtype=np.int32).astype(np.float32)
+            counts = np.frombuffer(tfs.pop(term), dtype=np.int32).astype(np.float32)
             self.vocab[term] = len(idf)
             ids_parts.append(ids)
-            weight_parts.append(tf * (k1 + 1) / (tf + norm[ids]))
+            weight_parts.append(counts * (k1 + 1) / (counts + norm[ids]))
             indptr.append(indptr[-1] + len(ids))
             df = len(ids)
             idf.append(math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))

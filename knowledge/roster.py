@@ -33,8 +33,8 @@ HEADERS = {
     "证书编号": "cert_no",
     "发证日期": "issue_date",
 }
-REQUIRED = ("cert_no", "name", "id_type", "id_no", "org_code", "org_name", "occupation_code", "occupation_name")
-REQUIRED += ("level", "issue_date")
+REQUIRED: tuple[str, ...] = ("cert_no", "name", "id_type", "id_no", "org_code", "org_name", "occupation_code")
+REQUIRED += ("occupation_name", "level", "issue_date")
 _HEADER_OF = {column: header for header, column in reversed(list(HEADERS.items()))}
 # 名册 columns kept for the record. 联系电话 and 电子邮箱 are personal contact data the
 # registry does not need for verification, so they are not stored.

@@ -70,7 +70,7 @@ class Terms:
         return ids, weights / np.linalg.norm(weights)
 
 
-def fit_tfidf(analyser: str, fit_on: Sequence[str], dtype: type = np.float32):  # type: ignore[no-untyped-def]
+def fit_tfidf(analyser: str, fit_on: Sequence[str], dtype: type = np.float32):
     """A fitted scikit-learn vectoriser (for transforming the indexed texts) and its `Terms`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -18,7 +18,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0005"
 
 
-def _alembic_config():  # type: ignore[no-untyped-def]
+def _alembic_config():
     from alembic.config import Config
 
     cfg = Config()
@@ -63,7 +63,7 @@ class Database:
         sync_engine = self.engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _on_connect(dbapi_connection, _record) -> None:
             # Let SQLAlchemy, not the driver, decide when a transaction begins.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -74,7 +74,7 @@ class Database:
             cursor.close()
 
         @event.listens_for(sync_engine, "begin")
-        def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _on_begin(conn) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     @contextlib.asynccontextmanager
@@ -93,7 +93,7 @@ class Database:
         await self.engine.dispose()
 
 
-async def _revision(conn) -> str | None:  # type: ignore[no-untyped-def]
+async def _revision(conn) -> str | None:
     """The database's Alembic revision, None for a database Alembic has never seen."""
     try:
         async with conn.begin_nested():

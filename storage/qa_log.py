@@ -32,7 +32,7 @@ async def record_vote(session: AsyncSession, qa_id: int, user_id: int, vote: int
     asked = await session.get(QaLog, qa_id)
     if asked is None or asked.user_id != user_id:
         return False
-    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     stmt = dialect.insert(Feedback).values(qa_id=qa_id, user_id=user_id, vote=vote)
     await session.execute(stmt.on_conflict_do_update(index_elements=["qa_id", "user_id"], set_={"vote": vote}))
     return True

@@ -14,7 +14,7 @@ BOOK = FlowBook.load()
 
 def test_bundled_flows_load_and_every_cited_clause_exists() -> None:
     assert set(BOOK.flows) == {"qd_self", "nj_inst", "js_norm", "js_comp", "js_self"}
-    resolved = BOOK.validate(bundled_passages())
+    resolved = BOOK.resolve_sources(bundled_passages())
     assert len(resolved) > 40
 
 
@@ -177,7 +177,7 @@ def test_loader_rejects_broken_flow_files(tmp_path: Path, case: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(FlowError, match=message) as caught:
         book = FlowBook(flows={"broken": load_flow(path)})
-        book.validate(bundled_passages())
+        book.resolve_sources(bundled_passages())
     # Start-up prints this as it is: one line that says which file to fix.
     assert str(caught.value).startswith("broken.toml: ") and "\n" not in str(caught.value)
 

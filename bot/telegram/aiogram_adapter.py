@@ -26,6 +26,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InlineQuery,
     InlineQueryResultArticle,
+    InlineQueryResultUnion,
     InputTextMessageContent,
     Message,
     Update,
@@ -105,7 +106,7 @@ def make_dispatcher(engine: Engine) -> Dispatcher:
 
     @router.inline_query()
     async def on_inline(query: InlineQuery) -> None:
-        results = [
+        results: list[InlineQueryResultUnion] = [
             InlineQueryResultArticle(
                 id=r.id,
                 title=r.title,
@@ -138,14 +139,14 @@ async def run_polling(
     await bot.delete_webhook(drop_pending_updates=False)
     await dispatcher.emit_startup(bot=bot)  # setMyCommands
 
-    async def fetch(offset: int | None, timeout: int) -> list[object]:
+    async def fetch(offset: int | None, timeout: int) -> list[Update]:
         return list(await bot.get_updates(offset=offset, timeout=timeout, request_timeout=timeout + 10))
 
-    async def handle(update: object) -> None:
-        await dispatcher.feed_update(bot, update)  # type: ignore[arg-type]  # raises if not handled
+    async def handle(update: Update) -> None:
+        await dispatcher.feed_update(bot, update)  # raises if not handled
 
     try:
-        await poll(fetch, lambda u: u.update_id, handle, stopping or asyncio.Event(), polling_timeout)  # type: ignore[attr-defined]
+        await poll(fetch, lambda u: u.update_id, handle, stopping or asyncio.Event(), polling_timeout)
     finally:
         await bot.session.close()
 

@@ -11,7 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar
 
 from bot.engine import Engine
 from bot.telegram.render import KeyButton, keyboard, split_text, to_html
@@ -140,25 +141,23 @@ class TelegramChannel:
             rows = keyboard(reply.buttons)
             for j, part in enumerate(parts):
                 markup = rows if j == len(parts) - 1 else []
-                editable = i == 0 and j == 0 and len(parts) == 1 and reply.replace and edit_message_id is not None
-                if editable:
+                if i == 0 and j == 0 and len(parts) == 1 and reply.replace and edit_message_id is not None:
                     outcome = await self.delivery.call(
-                        "editMessageText", lambda p=part, m=markup: out.edit_text(chat_id, edit_message_id, p, m)
+                        "editMessageText", partial(out.edit_text, chat_id, edit_message_id, part, markup)
                     )
                     if outcome is Fault.GONE:
                         return
                     if outcome in (None, Fault.NOT_MODIFIED):
                         continue
                     # The message cannot be edited (too old, deleted): send the step anew.
-                outcome = await self.delivery.call("sendMessage", lambda p=part, m=markup: out.send_text(chat_id, p, m))
+                outcome = await self.delivery.call("sendMessage", partial(out.send_text, chat_id, part, markup))
                 if outcome is Fault.GONE:
                     return  # blocked or deleted: nothing more can reach this chat
             if reply.document is not None:
                 doc = reply.document
                 caption = to_html(f"{doc.filename}")
                 await self.delivery.call(
-                    "sendDocument",
-                    lambda d=doc, c=caption: out.send_document(chat_id, d.filename, d.content.encode(), c),
+                    "sendDocument", partial(out.send_document, chat_id, doc.filename, doc.content.encode(), caption)
                 )
 
     async def inline_results(self, user_id: int, query: str) -> list[InlineResult]:
@@ -187,12 +186,13 @@ def bot_commands() -> list[tuple[str, str]]:
 # -- long polling, at least once ------------------------------------------------------------
 
 POLL_RETRY_S = 2.0
+U = TypeVar("U")  # a framework's update type
 
 
 async def poll(
-    fetch: Callable[[int | None, int], Awaitable[list[object]]],
-    update_id: Callable[[object], int],
-    handle: Callable[[object], Awaitable[None]],
+    fetch: Callable[[int | None, int], Awaitable[list[U]]],
+    update_id: Callable[[U], int],
+    handle: Callable[[U], Awaitable[None]],
     stopping: asyncio.Event,
     timeout: int = 30,
 ) -> None:

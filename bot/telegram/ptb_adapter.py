@@ -53,7 +53,7 @@ def _markup(rows: list[list[KeyButton]]) -> InlineKeyboardMarkup | None:
 
 
 class PtbOutbox:
-    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Application) -> None:
         self.bot = app.bot
 
     async def send_text(self, chat_id: int, html: str, rows: list[list[KeyButton]]) -> None:
@@ -68,7 +68,7 @@ class PtbOutbox:
         await self.bot.send_document(chat_id, data, filename=filename, caption=caption, parse_mode=ParseMode.HTML)
 
 
-def make_application(engine: Engine, token: str, api_url: str | None) -> Application:  # type: ignore[type-arg]
+def make_application(engine: Engine, token: str, api_url: str | None) -> Application:
     builder = Application.builder().token(token).concurrent_updates(256)
     if api_url:
         base = api_url.rstrip("/")
@@ -124,7 +124,7 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
         context.application.bot_data["failed"].add(update.update_id)
 
 
-async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def _set_commands(app: Application) -> None:
     channel: TelegramChannel = app.bot_data["channel"]
     commands = [BotCommand(c, d) for c, d in bot_commands()]
     await channel.delivery.call("setMyCommands", lambda: app.bot.set_my_commands(commands))
@@ -137,19 +137,19 @@ async def run_polling(
     app = make_application(engine, token, api_url)
     failed: set[int] = app.bot_data["failed"]
 
-    async def fetch(offset: int | None, timeout: int) -> list[object]:
+    async def fetch(offset: int | None, timeout: int) -> list[Update]:
         return list(await app.bot.get_updates(offset=offset, timeout=timeout, read_timeout=timeout + 10))
 
-    async def handle(update: object) -> None:
+    async def handle(update: Update) -> None:
         await app.process_update(update)
-        if update.update_id in failed:  # type: ignore[attr-defined]  # PTB logs handler errors, never raises
-            failed.discard(update.update_id)  # type: ignore[attr-defined]
-            raise RuntimeError(f"update {update.update_id} not handled")  # type: ignore[attr-defined]
+        if update.update_id in failed:  # PTB logs handler errors, never raises
+            failed.discard(update.update_id)
+            raise RuntimeError(f"update {update.update_id} not handled")
 
     async with app:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await _set_commands(app)
-        await poll(fetch, lambda u: u.update_id, handle, stopping or asyncio.Event(), polling_timeout)  # type: ignore[attr-defined]
+        await poll(fetch, lambda u: u.update_id, handle, stopping or asyncio.Event(), polling_timeout)
 
 
 async def run_webhook(
