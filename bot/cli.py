@@ -9,15 +9,20 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from bot.cli_certs import certs_app
-from bot.cli_common import DATE_ARG, cli_settings, console, fail, read_text
+from bot.cli_common import DATE_ARG, cli_settings, console, fail, in_store, read_text
 from bot.cli_questions import questions_app
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from knowledge.base import KnowledgeBase
 
 app = typer.Typer(help="技能人才评价政策助手 skillbot", no_args_is_help=False, add_completion=False)
 notices_app = typer.Typer(help="管理政策文件（知识库）")
@@ -63,18 +68,11 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
         await engine.close()
 
 
-async def _knowledge(settings: Settings):
+def _knowledge(settings: Settings) -> KnowledgeBase:
     from knowledge.base import KnowledgeBase
-    from storage.db import Database
     from storage.knowledge_inputs import knowledge_inputs
-    from storage.notices import seed_bundled
 
-    db = Database(settings.database_url)
-    await db.migrate()
-    async with db.transaction() as session:
-        await seed_bundled(session)
-        passages, added, _ = await knowledge_inputs(session)
-    await db.dispose()
+    passages, added, _ = in_store(knowledge_inputs, settings)
     return KnowledgeBase.saved(passages, added, settings.snapshot_dir())
 
 
@@ -92,7 +90,7 @@ def ask(
         fail("请给出一个问题，或用 --batch 指定问题文件（二选一）。", 2)
     if k < 1 or k > 50:
         fail("-k 须在 1 到 50 之间。", 2)
-    kb = asyncio.run(_knowledge(cli_settings()))
+    kb = _knowledge(cli_settings())
     if batch is not None:
         lines = sys.stdin.readlines() if str(batch) == "-" else read_text(batch).splitlines()
         questions = [x.strip() for x in lines]
@@ -125,7 +123,7 @@ def evaluate_cmd(
         fail(f"评测集 {file} 格式不对（每行应是含 q、kind 字段的 JSON）：{exc}")
     if items is None:
         fail(f"找不到评测集 {file}")
-    kb = asyncio.run(_knowledge(cli_settings()))
+    kb = _knowledge(cli_settings())
 
     def answer(q: str) -> tuple[bool, list[str]]:
         result = kb.search(q, 5)
@@ -153,23 +151,12 @@ def evaluate_cmd(
 @notices_app.command("list")
 def notices_list() -> None:
     """列出知识库中的政策文件。"""
-    from storage.notices import list_notices, seed_bundled
-
-    async def run():
-        from storage.db import Database
-
-        db = Database(cli_settings().database_url)
-        await db.migrate()
-        async with db.transaction() as session:
-            await seed_bundled(session)
-            rows = await list_notices(session)
-        await db.dispose()
-        return rows
+    from storage.notices import list_notices
 
     table = Table(title="政策文件")
     for col in ("文号", "标题", "地区", "日期", "条款数", "来源"):
         table.add_column(col)
-    for n in asyncio.run(run()):
+    for n in in_store(list_notices):
         table.add_row(n.doc_no, n.title, n.region, n.date, str(n.clauses), "内置" if n.bundled else "新增")
     console.print(table)
 
@@ -186,8 +173,7 @@ def notices_add(
 ) -> None:
     """添加一份政策文件；解析失败时知识库保持不变。"""
     from knowledge.notices import NoticeError, NoticeMeta, canonical_doc_no, notice_problem
-    from storage.db import Database
-    from storage.notices import add_notice, seed_bundled
+    from storage.notices import add_notice
 
     raw = read_text(file)
     if not DATE_ARG.match(date.strip()) or (effective and not DATE_ARG.match(effective.strip())):
@@ -207,19 +193,8 @@ def notices_add(
     if (problem := notice_problem(meta, raw)) is not None:
         fail(f"无法添加 {file.name}：{problem}。知识库未作任何改动。", 2)
 
-    async def run() -> int:
-        db = Database(cli_settings().database_url)
-        await db.migrate()
-        try:
-            async with db.transaction() as session:
-                await seed_bundled(session)
-            async with db.transaction() as session:
-                return await add_notice(session, meta, raw)
-        finally:
-            await db.dispose()
-
     try:
-        count = asyncio.run(run())
+        count = in_store(lambda session: add_notice(session, meta, raw))
     except NoticeError as exc:
         fail(f"无法添加 {file.name}：{exc}。知识库未作任何改动。")
     console.print(f"已添加 {meta.doc_no}：{count} 个条款，重启机器人后即可检索。")
@@ -229,21 +204,10 @@ def notices_add(
 def notices_reindex() -> None:
     """用当前解析规则重新拆分全部政策文件。"""
     from knowledge.notices import NoticeError
-    from storage.db import Database
-    from storage.notices import reindex, seed_bundled
-
-    async def run() -> int:
-        db = Database(cli_settings().database_url)
-        await db.migrate()
-        try:
-            async with db.transaction() as session:
-                await seed_bundled(session)
-                return await reindex(session)
-        finally:
-            await db.dispose()
+    from storage.notices import reindex
 
     try:
-        count = asyncio.run(run())
+        count = in_store(reindex)
     except NoticeError as exc:
         fail(f"重建索引失败：{exc}。知识库未作任何改动。")
     console.print(f"已重建：共 {count} 个条款。")
@@ -252,18 +216,9 @@ def notices_reindex() -> None:
 @app.command()
 def report(limit: Annotated[int, typer.Option(help="每类最多列出几条")] = 20) -> None:
     """知识库缺口报告：未答问题（按次数）与差评最多的回答。"""
-    from storage.db import Database
     from storage.reports import feedback_report
 
-    async def run():
-        db = Database(cli_settings().database_url)
-        await db.migrate()
-        async with db.transaction() as session:
-            rows = await feedback_report(session, limit)
-        await db.dispose()
-        return rows
-
-    unanswered, disliked = asyncio.run(run())
+    unanswered, disliked = in_store(lambda session: feedback_report(session, limit))
     table = Table(title="未能回答的问题")
     table.add_column("次数", justify="right")
     table.add_column("问题")
@@ -281,15 +236,12 @@ def report(limit: Annotated[int, typer.Option(help="每类最多列出几条")] 
 @app.command()
 def migrate() -> None:
     """把数据库升级到最新结构。"""
-    from storage.db import Database
-
-    async def run() -> None:
-        db = Database(cli_settings().database_url)
-        await db.migrate()
-        await db.dispose()
-
-    asyncio.run(run())
+    in_store(_nothing_more)  # opening the store migrates it
     console.print("数据库已是最新结构。")
+
+
+async def _nothing_more(_: AsyncSession) -> None:
+    return None
 
 
 async def start_engine(settings: Settings):

@@ -7,22 +7,30 @@ import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli_common import cli_settings, console, err, fail
+from bot.cli_common import cli_settings, console, err, fail, in_store
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 certs_app = typer.Typer(help="证书登记库：导入名册、注销、查询")
 
 
-async def _database(settings: Settings):
+async def _database(settings: Settings) -> Database:
+    """The store for an import, which runs its own transactions (it stages rows in many)."""
     from storage.db import Database
 
     db = Database(settings.database_url)
-    await db.migrate()
+    try:
+        await db.migrate()
+    except BaseException:
+        await db.dispose()
+        raise
     return db
 
 
@@ -82,18 +90,13 @@ def revoke_(
         fail("请用 --reason 写明注销原因。")
     if bool(numbers) == bool(batch):
         fail("请给出证书编号，或用 --batch 指定批次（二者选一）。")
-    asyncio.run(_revoke(cli_settings(), numbers or None, batch, reason.strip()))
+    _revoke(cli_settings(), numbers or None, batch, reason.strip())
 
 
-async def _revoke(settings: Settings, numbers: list[str] | None, batch: str | None, reason: str) -> None:
+def _revoke(settings: Settings, numbers: list[str] | None, batch: str | None, reason: str) -> None:
     from storage.certificates import revoke
 
-    db = await _database(settings)
-    try:
-        async with db.transaction() as session:
-            count = await revoke(session, reason, datetime.now(UTC), numbers=numbers, batch=batch)
-    finally:
-        await db.dispose()
+    count = in_store(lambda session: revoke(session, reason, datetime.now(UTC), numbers=numbers, batch=batch), settings)
     console.print(f"已注销{count}张证书。")
 
 
@@ -106,10 +109,10 @@ def lookup_(
     """按编号和姓名查询证书（结果中的姓名、证件号已打码）。"""
     if not name.strip():
         fail("请用 --name 给出持证人姓名。")
-    asyncio.run(_lookup(cli_settings(), number, name.strip(), json_out))
+    _lookup(cli_settings(), number, name.strip(), json_out)
 
 
-async def _lookup(settings: Settings, number: str, name: str, json_out: bool) -> None:
+def _lookup(settings: Settings, number: str, name: str, json_out: bool) -> None:
     from knowledge.certno import SKILL_LEVEL, decode
     from storage.certificates import lookup
 
@@ -117,13 +120,9 @@ async def _lookup(settings: Settings, number: str, name: str, json_out: bool) ->
     decoded = decode(number, now.date())
     result = None
     if decoded.format == SKILL_LEVEL and not decoded.errors:
-        db = await _database(settings)
-        try:
-            async with db.transaction() as session:
-                # Audited as an operator's lookup, under the account that ran it.
-                result = await lookup(session, decoded.number, name, f"operator:{getpass.getuser()}", now)
-        finally:
-            await db.dispose()
+        # Audited as an operator's lookup, under the account that ran it.
+        operator = f"operator:{getpass.getuser()}"
+        result = in_store(lambda session: lookup(session, decoded.number, name, operator, now), settings)
     holder = result.holder if result else None
     data = {
         "intent": "certificate",

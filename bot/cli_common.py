@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,6 +15,10 @@ from rich.console import Console
 from bot.settings import Settings, load_settings
 from knowledge.redact import redact
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -52,6 +58,26 @@ def read_text(path: Path) -> str:
 
 
 DATE_ARG = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+
+
+def in_store(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
+    """`work(session)` in one transaction on the configured database, migrated and with the
+    bundled notices seeded; the connection is closed whatever happens."""
+    from storage.db import Database
+    from storage.notices import seed_bundled
+
+    async def run() -> T:
+        db = Database((settings or cli_settings()).database_url)
+        try:
+            await db.migrate()
+            async with db.transaction() as session:
+                await seed_bundled(session)
+            async with db.transaction() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

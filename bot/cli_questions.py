@@ -3,36 +3,15 @@ bundled TOML files, and re-learn the answer model from it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-from bot.cli_common import cli_settings, console, fail, read_text
+from bot.cli_common import console, fail, in_store, read_text
 
 questions_app = typer.Typer(help="问题库：补充问法、导出、重新训练问答模型")
-T = TypeVar("T")
-
-
-def _in_store(work: Callable[..., Awaitable[T]]) -> T:
-    """Run `work(session)` in one transaction on the configured database (seeded, migrated)."""
-    from storage.db import Database
-    from storage.notices import seed_bundled
-
-    async def run() -> T:
-        db = Database(cli_settings().database_url)
-        try:
-            await db.migrate()
-            async with db.transaction() as session:
-                await seed_bundled(session)
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
 
 
 def _parse_clause(ref: str, passages: list) -> tuple[str, str]:
@@ -77,7 +56,7 @@ def questions_add(
         await add_question(session, BankQuestion(question, doc, path, by="operator"))
         return f"{doc} {path}"
 
-    where = _in_store(work)
+    where = in_store(work)
     console.print(f"已加入问题库：{question} → {where}。运行中的机器人 30 秒内生效。")
 
 
@@ -120,7 +99,7 @@ def questions_import(
             await add_question(session, q)
         return len(parsed)
 
-    console.print(f"已加入问题库：{_in_store(work)} 条。")
+    console.print(f"已加入问题库：{in_store(work)} 条。")
 
 
 @questions_app.command("export")
@@ -133,7 +112,7 @@ def questions_export(
     from storage.questions import added_questions
 
     target = directory or BANK_DIR
-    answerable, out_of_scope = _in_store(added_questions)
+    answerable, out_of_scope = in_store(added_questions)
     bank = bundled_bank().extended(answerable, out_of_scope)
     target.mkdir(parents=True, exist_ok=True)
     by_doc: dict[str, list] = {}
@@ -170,7 +149,7 @@ def questions_train(
     from knowledge.training import train
     from storage.knowledge_inputs import knowledge_inputs
 
-    passages, added, _ = _in_store(knowledge_inputs)
+    passages, added, _ = in_store(knowledge_inputs)
     bank = bundled_bank().extended(*added)
     if not bank.answerable or not bank.out_of_scope:
         fail("问题库里需要既有可答问法也有范围外问法，才能训练。", 2)
