@@ -84,11 +84,12 @@ class Engine:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         await self._refresh_knowledge()
         incoming = self._normalise(incoming)
+        answerable = False
         if incoming.text and not incoming.text.startswith("/"):
             # Searched here, outside the database lock (on SQLite one per process), so the
             # transaction below holds it for reads and writes only: a policy question's search
             # inside it is then a lookup of this one.
-            self.services.knowledge.search(incoming.text)
+            answerable = self.services.knowledge.search(incoming.text).answered
         async with self._user_locks.hold(incoming.user_id):
             try:
                 async with self.db.transaction() as session:
@@ -98,7 +99,7 @@ class Engine:
                         log.info("duplicate update %s ignored", incoming.update_id)
                         return []
                     state, version = await self.store.lock_state(session, incoming.user_id)
-                    ctx = Context(incoming, copy.deepcopy(state), session, datetime.now(UTC))
+                    ctx = Context(incoming, copy.deepcopy(state), session, datetime.now(UTC), answerable)
                     replies = await self.router.route(ctx)
                     if ctx.state != state:
                         await self.store.save_state(session, incoming.user_id, ctx.state, version)

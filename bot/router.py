@@ -27,6 +27,8 @@ _CANCEL_WORDS = re.compile(
     re.I,
 )
 _BACK_WORDS = re.compile(r"(?:上一步|返回|返回上一步|后退|退回|上一个|上一题|back)[。！!~～ ]*", re.I)
+# The label of the checklist's export button, typed: the same as /export.
+_EXPORT_WORDS = re.compile(r"(?:导出|下载|生成|发我|给我)(?:备案)?(?:办理)?(?:材料)?清单[。！!~～ ]*|export", re.I)
 
 
 class Router:
@@ -62,6 +64,8 @@ class Router:
         # Dialogue words typed instead of pressed: "取消", "算了不弄了", "上一步", "返回".
         if _CANCEL_WORDS.fullmatch(text):
             return self._cancel(ctx)
+        if _EXPORT_WORDS.fullmatch(text):
+            return await self._command(ctx, "/export")
         if active is not None and _BACK_WORDS.fullmatch(text) and hasattr(active, "go_back"):
             return active.go_back(ctx)
         interrupting = next((c for c in self.capabilities if c is not active and c.interrupts(text)), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -71,10 +72,18 @@ class Context:
     state: dict[str, Any]
     session: AsyncSession
     now: datetime
+    # Whether the policy Q&A would answer the text (its learnt decision), known before any
+    # handler runs: text that answers no step of a dialogue but this is a question of its own.
+    answerable: bool = False
 
     @property
     def text(self) -> str:
         return self.incoming.text or ""
+
+    def asks_a_question(self) -> bool:
+        """Text typed inside a dialogue that is a question of its own rather than a bad answer
+        (a question, or keywords the notices answer): the dialogue steps aside, its progress kept."""
+        return self.answerable or is_question(self.text)
 
     # A capability keeps its dialogue under state[<its name>]; state["active"] names the one
     # that gets the user's next text first.
@@ -97,6 +106,13 @@ class Context:
 
     def token_is_current(self, token: str) -> bool:
         return token == _b36(int(self.state.get("seq", 0)))
+
+
+_QUESTION = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|哪些|哪里|哪个|能不能|可不可以|是否|多少")
+
+
+def is_question(text: str) -> bool:
+    return len(text.strip()) >= 6 and bool(_QUESTION.search(text))
 
 
 def _b36(n: int) -> str:

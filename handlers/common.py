@@ -42,15 +42,6 @@ HELP = (
 )
 
 
-_QUESTION = re.compile(r"[？?]|吗|怎么|怎样|如何|什么|哪些|哪里|哪个|能不能|可不可以|是否|多少")
-
-
-def is_new_question(text: str) -> bool:
-    """Whether text typed during a dialogue is a question of its own rather than a bad
-    answer: the dialogue then steps aside (its progress kept) instead of re-prompting."""
-    return len(text.strip()) >= 6 and bool(_QUESTION.search(text))
-
-
 _GREETING = re.compile(
     r"^(你好|您好|hi|hello|哈喽|嗨|在吗|在不在|有人吗|早上好|下午好|晚上好|谢谢|多谢|感谢)[呀啊吗？?！!。~～ ]*$", re.I
 )

@@ -10,7 +10,6 @@ from typing import Any
 from handlers import common
 from handlers.base import Button, Context, Reply
 from handlers.buttons import Action, decode, encode
-from handlers.common import is_new_question
 from knowledge.eligibility import (
     EligibilityRules,
     ResultRule,
@@ -159,7 +158,7 @@ class Eligibility:
             return self._what_if(session, more)
         found = _answer_from_text(ctx.text, asking)
         if not found:
-            if asking and not is_new_question(ctx.text):
+            if asking and not ctx.asks_a_question():
                 hint = "请告诉我交了多长时间，例如“14个月”“一年半”。" if asking == "pension" else "没看懂您的回答。"
                 return self._ask(ctx, session, notes=[hint], replace=False)
             # A verdict was given, or this is a question of its own: hand it to the router.

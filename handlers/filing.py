@@ -11,7 +11,6 @@ from typing import Any
 from handlers import common
 from handlers.base import Button, Context, Document, Reply
 from handlers.buttons import Action, Press, decode, encode
-from handlers.common import is_new_question
 from knowledge.base import shared_lexicon
 from knowledge.extract import proportion
 from knowledge.flows import (
@@ -98,7 +97,7 @@ class Filing:
             return None
         _, step = self._current(session)
         answer = _typed_answer(step, ctx.text, session)
-        if answer is None and is_new_question(ctx.text):
+        if answer is None and ctx.asks_a_question():
             return None  # a question of its own; the flow waits for /filing
         if answer is None:
             return self._show(ctx, session, note=_reprompt(step), replace=False)

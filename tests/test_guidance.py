@@ -38,3 +38,26 @@ def test_referral_contacts_are_tidied(kb: KnowledgeBase):
     qingdao = [c.text for c in kb.contacts_for({"山东省青岛市"}) if c.doc_no == "青人社发〔2020〕7号"]
     assert qingdao == ["联系人：刘崑，联系电话：85845299"]
     assert not any("南京" in c.doc_no or "宁人社" in c.doc_no for c in kb.contacts_for({"江苏省"}))
+
+
+async def test_hotline_keywords_typed_inside_a_walk_through_are_answered(make_engine):
+    """"异地选手 比例" is no answer to "贵单位属于哪一类？" and no question by its punctuation, but
+    the notices answer it: the walk-through steps aside (its progress kept) instead of re-prompting."""
+    engine = await make_engine()
+    [step] = await engine.handle(msg("/filing"))
+    await engine.handle(msg(button=step.buttons[1].payload))  # 南京
+    replies = await engine.handle(msg("异地选手 比例"))
+    assert replies[0].payload["intent"] == "qa" and replies[0].payload["answered"] is True
+    assert "苏人社办函〔2022〕54号" in replies[0].text
+    [resume] = await engine.handle(msg("/filing"))
+    assert "要接着办吗" in resume.text
+    await engine.handle(msg(button=resume.buttons[0].payload))
+    nonsense = await engine.handle(msg("嗯嗯"))
+    assert nonsense[0].payload["intent"] == "filing" and "没能识别" in nonsense[0].text
+
+
+async def test_typed_export_words_work_like_the_command(make_engine):
+    engine = await make_engine()
+    [typed] = await engine.handle(msg("导出清单"))
+    [command] = await engine.handle(msg("/export"))
+    assert typed.text == command.text and typed.payload == command.payload
