@@ -181,6 +181,9 @@ class PolicyQA:
         if result.uncovered_places and not result.regions:
             places = "、".join(sorted(result.uncovered_places))
             head = f"知识库里暂时没有{places}的政策文件，无法回答这个问题。现有文件覆盖：全国、江苏、南京、青岛、黄石。"
+        elif result.reason == "other_region":
+            places = "、".join(sorted(_short_region(r) for r in result.regions))
+            head = f"现有文件里没有{places}关于这个问题的规定（只有别处的），我不能拿别处的规定作答。"
         else:
             head = "抱歉，现有的政策文件里没有找到能回答这个问题的条款，我不能凭猜测作答。"
         lines = [head, ""]

@@ -136,9 +136,22 @@ class KnowledgeBase:
         )
 
     def _search(self, question: str, k: int) -> SearchResult:
-        if self.answerer is not None:
-            return self.answerer.search(question, k)
-        return self.retriever.search(question, k)
+        result = self.answerer.search(question, k) if self.answerer is not None else self.retriever.search(question, k)
+        return self._for_the_place_asked(result)
+
+    def _for_the_place_asked(self, result: SearchResult) -> SearchResult:
+        """A question about a place is answered by that place's rule, an enclosing one's (a
+        province's or the nation's), or one of a place inside it (shown as such) — never by a
+        sibling's: 南京's subsidy rule is no answer to "黄石 补贴", it is a guess."""
+        if not result.answered or not result.regions or not result.hits:
+            return result
+        region = result.hits[0].passage.region
+        enclosing = {r for asked in result.regions for r in (asked, *self.lexicon.ancestors(asked))}
+        if region in enclosing or result.regions & set(self.lexicon.ancestors(region)):
+            return result
+        result.answered = False
+        result.reason = "other_region"
+        return result
 
     def referral(self, topic: str) -> Topic | None:
         return self.bank.topics.get(topic)

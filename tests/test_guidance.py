@@ -61,3 +61,14 @@ async def test_typed_export_words_work_like_the_command(make_engine):
     [typed] = await engine.handle(msg("导出清单"))
     [command] = await engine.handle(msg("/export"))
     assert typed.text == command.text and typed.payload == command.payload
+
+
+async def test_another_citys_rule_is_no_answer_for_the_city_asked(make_engine):
+    """黄石's notice says nothing of subsidies; 南京's does. "黄石 补贴" used to get 南京's rule
+    with a warning: now the honest refusal, with 黄石's referral."""
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("/ask 黄石 补贴"))
+    assert reply.payload["answered"] is False and reply.payload["reason"] == "other_region"
+    assert "黄石" in reply.text and "宁人社函" not in reply.text and "上浮" not in reply.text
+    [nanjing] = await engine.handle(msg("/ask 南京 技能等级证书 补贴"))
+    assert nanjing.payload["answered"] is True and "宁人社函〔2021〕22号" in nanjing.text
