@@ -188,6 +188,9 @@ _ROLE_WORDS = {
 }
 
 
+_OUTSIDE = re.compile(r"(?:的)?(?:不是|以外|之外|省外|市外|外(?![资企商国籍语]))")
+
+
 def places_by_role(clause: str, places: Places) -> dict[str, str]:
     """Each place named in the clause goes to the role word nearest to it ("户口四川社保在南京":
     四川 is the 户口's, 南京 the pension's), as a value in the encoding above."""
@@ -204,7 +207,8 @@ def places_by_role(clause: str, places: Places) -> dict[str, str]:
 
         role = min(anchors, key=gap)[2]
         before = clause[max(0, mention.start - 4) : mention.start]
-        negated = bool(_NEGATION.search(before)) or bool(re.match(r"(?:的)?(?:不是|以外|之外)", clause[end:]))
+        # "户口在江苏省外", "江苏以外": the place named is where it is not.
+        negated = bool(_NEGATION.search(before)) or bool(_OUTSIDE.match(clause[end:]))
         out.setdefault(role, f"!{mention.province.code}" if negated else mention.province.code)
         out.setdefault(f"{role}_word", mention.word)
     return out

@@ -166,3 +166,23 @@ async def test_where_the_competition_is_can_be_typed(make_engine, typed, next_as
     [reply] = await engine.handle(msg(typed))
     assert reply.payload.get("asking") == next_asked, reply.text
     assert ("no_rules_for" in reply.payload) is no_rules
+
+
+# -- found by blind eligibility set 4 (development data since) -------------------------------
+
+
+def test_places_typed_in_letters_are_places():
+    from knowledge.extract import extract
+
+    facts = extract("我户口原来在南通，前年迁到Shanghai了，现在social insurance也在上海交")
+    assert facts.get("hukou") == "31"  # 上海, where it moved to
+    assert extract("在Suzhou交了两年社保").get("pension_place") == "32"
+    assert extract("户口 Nanjing").get("hukou") == "32"
+
+
+def test_a_place_said_to_be_outside_is_not_the_place():
+    from knowledge.extract import extract
+
+    assert extract("有个员工户口在江苏省外").get("hukou") == "!32"
+    assert extract("户口在江苏以外").get("hukou") == "!32"
+    assert extract("户口在江苏，外资企业上班").get("hukou") == "32"
