@@ -36,7 +36,6 @@ _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入)|转到|落户(?:到|在)?")
 WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
-STUDENT_GROUP = re.compile(r"学生组|(?<!不是)(?:我是|作为|还是)?(?:在校)?学生|在校|在读|读书|上学|毕业班|实习生")
 WORKER_GROUP = re.compile(r"职工组|(?<!不是)职工|在职|员工|工人|上班族|企业组")
 EXPLICIT_GROUP = re.compile(r"(学生|职工|企业|教师)组")
 
@@ -300,11 +299,11 @@ def _read_requirement(clause: str, out: Extracted) -> None:
 
 
 def _read_group(text: str, out: Extracted) -> None:
+    """学生组 / 职工组 as said. Being a student (在读, 技校) is a 学籍, not a group: a student may be
+    entered in either, so the group is asked when it decides; a worker is in the 职工组."""
     explicit = EXPLICIT_GROUP.search(text)
     if explicit:
         out.set("group", "student" if explicit.group(1) == "学生" else "worker")
-    elif _affirmed(STUDENT_GROUP, text):
-        out.set("group", "student")
     elif _affirmed(WORKER_GROUP, text):
         out.set("group", "worker")
 
