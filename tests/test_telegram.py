@@ -102,30 +102,33 @@ async def test_every_capability_end_to_end(framework: str, api: FakeBotAPI, make
         [menu] = await next_sent(api, user, 2)
         pick = next(b["callback_data"] for b in menu.buttons if b["text"].startswith("江苏 · 职业技能竞赛"))
         api.user_presses(user, pick, menu.message_id)
-        [level] = await next_sent(api, user, 3)
-        api.user_presses(user, level.buttons[0]["callback_data"], level.message_id)
+        [share] = await next_sent(api, user, 3)
+        assert "异地选手" in plain(share.text)
+        api.user_says(user, "35%")
         [span] = await next_sent(api, user, 4)
-        assert span.method == "editMessageText" and span.message_id == level.message_id
-        assert "第2/5步" in plain(span.text)
+        api.user_presses(user, span.buttons[0]["callback_data"], span.message_id)
+        [level] = await next_sent(api, user, 5)
+        assert level.method == "editMessageText" and level.message_id == span.message_id
+        assert "第3/5步" in plain(level.text)
 
         # /export sends the checklist as a document.
         api.user_says(user, "/export")
-        sent = await next_sent(api, user, 5, 2)
+        sent = await next_sent(api, user, 6, 2)
         document = next(s for s in sent if s.method == "sendDocument")
         assert document.filename is not None and document.filename.endswith(".md")
         assert "职业技能竞赛办赛备案" in (document.document or b"").decode()
 
         # Eligibility decided in one reply.
         api.user_says(user, "我在苏州交了14个月社保，户口在河南，能报名苏州职工组的焊工比赛吗")
-        [verdict] = await next_sent(api, user, 7)
+        [verdict] = await next_sent(api, user, 8)
         assert "可以报名" in plain(verdict.text)
 
         # Certificate lookup asks for the name, then answers without confirming anything.
         api.user_says(user, "查一下证书 S000032010001213000123")
-        [ask] = await next_sent(api, user, 8)
+        [ask] = await next_sent(api, user, 9)
         assert "持证人姓名" in plain(ask.text)
         api.user_says(user, "张三")
-        [result] = await next_sent(api, user, 9)
+        [result] = await next_sent(api, user, 10)
         assert "没有查到" in plain(result.text)
 
         # Inline mode for hotline staff.

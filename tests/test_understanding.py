@@ -113,9 +113,7 @@ async def test_the_console_reads_a_number_as_a_share_where_one_is_asked(make_eng
     engine = await make_engine()
     console = ConsoleSession(engine, 9)
     await console.send("/filing")
-    await console.press(4)  # 江苏办赛
-    await console.press(2)  # 市级二类赛
-    replies = await console.press(1)  # 本区域
+    replies = await console.press(4)  # 江苏办赛: the share is asked first
     assert replies is not None and replies[0].payload["kind"] == "percent" and console.wants_number
     [answer] = await console.send("2")  # typed "2" means 2%, not button 2
     assert "2%" in answer.text or "从严把握" in answer.text
