@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install postgres
+.PHONY: run test lint bench install postgres chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ run: $(STAMP)
 postgres:
 	./scripts/ensure-postgres.sh
 
-test: $(STAMP) postgres
+chromium:
+	./scripts/ensure-chromium.sh
+
+test: $(STAMP) postgres chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

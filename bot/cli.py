@@ -17,6 +17,7 @@ from rich.table import Table
 from bot.cli_certs import certs_app
 from bot.cli_common import DATE_ARG, cli_settings, console, fail, in_store, read_text
 from bot.cli_questions import questions_app
+from bot.cli_web import users_app, web
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ notices_app = typer.Typer(help="管理政策文件（知识库）")
 app.add_typer(notices_app, name="notices")
 app.add_typer(certs_app, name="certs")
 app.add_typer(questions_app, name="questions")
+app.add_typer(users_app, name="users")
 DEFAULT_CONSOLE_USER = 1
 
 
@@ -307,6 +309,8 @@ async def _serve(
     finally:
         await engine.close()
 
+
+app.command()(web)
 
 if __name__ == "__main__":
     app()

@@ -157,10 +157,7 @@ class CertificateLookup:
         result = await lookup(ctx.session, number, name, requester, ctx.now, limits)
         decoded = decode(number, ctx.now.date())
         if result.result.startswith("rate_limited"):
-            minutes = max(result.retry_after_s // 60, 1)
-            who = "您" if result.result == "rate_limited_user" else "当前查询的人较多，系统"
-            text = f"{who}查询太频繁了，请约{minutes}分钟后再试。这是为了防止有人批量试探证书编号。"
-            return [self._reply(text, decoded, found=None, limited=True)]
+            return [self._reply(limited_text(result), decoded, found=None, limited=True)]
         ctx.end_dialogue(self.name)
         return [self._reply(result_text(result), decoded, found=result.found, holder=result.holder)]
 
@@ -188,6 +185,13 @@ class CertificateLookup:
 
 def _shown(number: str) -> str:
     return number if len(number) <= 30 else number[:30] + "…"
+
+
+def limited_text(result: LookupResult) -> str:
+    """Why a lookup was refused by the rate limits, and when to try again."""
+    minutes = max(result.retry_after_s // 60, 1)
+    who = "您" if result.result == "rate_limited_user" else "当前查询的人较多，系统"
+    return f"{who}查询太频繁了，请约{minutes}分钟后再试。这是为了防止有人批量试探证书编号。"
 
 
 def result_text(result: LookupResult) -> str:

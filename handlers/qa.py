@@ -122,7 +122,7 @@ class PolicyQA:
         question so the gap report sees it, and the refusal the chat would give when none answers."""
         result = self.kb.search(ctx.text, k=k)
         await log_question(ctx.session, ctx.incoming.user_id, ctx.text, result)
-        return result, "" if result.answered else self._no_answer(result).text
+        return result, "" if result.answered else self.refusal(result).text
 
     async def alongside(self, ctx: Context, cited: Collection[str] = ()) -> list[Reply]:
         """The clause that answers a question which started another capability's dialogue
@@ -143,7 +143,7 @@ class PolicyQA:
         result = result or self.kb.search(question, k=1 + RELATED_MAX)
         if not result.answered:
             await log_question(ctx.session, ctx.incoming.user_id, question, result)
-            return [self._no_answer(result)]
+            return [self.refusal(result)]
         best = result.hits[0]
         qa_id = await log_question(ctx.session, ctx.incoming.user_id, question, result)
         whole = best.passage.kind == "attachment"  # forms and material lists read as a whole
@@ -170,7 +170,7 @@ class PolicyQA:
         payload = {"intent": "qa", "qa_id": qa_id, **result_json(result)}
         return [Reply(text=text, buttons=buttons, payload=payload)]
 
-    def _no_answer(self, result: SearchResult) -> Reply:
+    def refusal(self, result: SearchResult) -> Reply:
         """An honest refusal that says where to go: the referral of the out-of-scope topic the
         question is nearest to, else 12333 and the contacts of the region asked about."""
         payload = {"intent": "qa", "answered": False, "hits": [], "reason": result.reason, "topic": result.topic}

@@ -203,3 +203,66 @@ class CertLookup(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_cert_lookups_requester_at", "requester", "at"), Index("ix_cert_lookups_at", "at"))
+
+
+class WebAccount(Base):
+    """Someone who signs in to the web console (`skillbot users add`): hotline staff or an
+    administrator. Only the argon2 hash of the password is kept."""
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10))  # staff | admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Raised by a password change or disabling: sessions signed under an older epoch are void.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SignInAttempt(Base):
+    """Every web sign-in attempt; failures are counted from here, so the limit holds across
+    web instances as the certificate lookup limits do."""
+
+    __tablename__ = "web_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_web_sign_ins_username_at", "username", "at"),
+        Index("ix_web_sign_ins_ip_at", "ip", "at"),
+    )
+
+
+class AdminAction(Base):
+    """Audit of every administrative action, from the web console or the CLI: who, what, on
+    what, with which outcome. Targets never hold personal numbers (certificate numbers are
+    kept as SHA-256, as in cert_lookups)."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(20), default="ok")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_admin_audit_action_at", "action", "at"),)
+
+
+class WebSecret(Base):
+    """Keys the web console signs cookies and forms with, shared by all its instances."""
+
+    __tablename__ = "web_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

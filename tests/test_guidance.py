@@ -41,7 +41,7 @@ def test_referral_contacts_are_tidied(kb: KnowledgeBase):
 
 
 async def test_hotline_keywords_typed_inside_a_walk_through_are_answered(make_engine):
-    """"异地选手 比例" is no answer to "贵单位属于哪一类？" and no question by its punctuation, but
+    """ "异地选手 比例" is no answer to "贵单位属于哪一类？" and no question by its punctuation, but
     the notices answer it: the walk-through steps aside (its progress kept) instead of re-prompting."""
     engine = await make_engine()
     [step] = await engine.handle(msg("/filing"))
