@@ -130,7 +130,27 @@ class Feedback(Base):
     __table_args__ = (UniqueConstraint("qa_id", "user_id", name="uq_feedback_once"),)
 
 
-class Certificate(Base):
+class _RosterColumns:
+    """The columns of a 名册 row a certificate keeps: in the registry, and while an import is staged."""
+
+    org_code: Mapped[str] = mapped_column(String(64))
+    org_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    id_type: Mapped[str] = mapped_column(String(40))
+    id_no_masked: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(4), default=None)
+    birth_date: Mapped[str | None] = mapped_column(String(10), default=None)
+    occupation_code: Mapped[str] = mapped_column(String(20))
+    occupation_name: Mapped[str] = mapped_column(String(100))
+    job_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    issue_date: Mapped[str] = mapped_column(String(10))
+    # Other 名册 columns (所在单位 …) as imported; never shown in lookups.
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="有效")
+
+
+class Certificate(_RosterColumns, Base):
     """The registry of issued 职业技能等级证书, with the columns of the 职业技能等级认定人员名册
     (青人社发〔2020〕7号 附件3). The holder's ID number is kept only as the mask shown in
     lookups: no hash of it, keyed or not, since an ID number has too little entropy for a hash
@@ -140,28 +160,13 @@ class Certificate(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cert_no: Mapped[str] = mapped_column(String(32), unique=True)
-    org_code: Mapped[str] = mapped_column(String(64))
-    org_name: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(100))
-    id_type: Mapped[str] = mapped_column(String(40))
-    id_no_masked: Mapped[str] = mapped_column(String(40))
-    gender: Mapped[str | None] = mapped_column(String(4), default=None)
-    birth_date: Mapped[str | None] = mapped_column(String(10), default=None)
-    occupation_code: Mapped[str] = mapped_column(String(20))
-    occupation_name: Mapped[str] = mapped_column(String(100))
-    job_name: Mapped[str | None] = mapped_column(String(100), default=None)
-    level: Mapped[int] = mapped_column(SmallInteger)
-    issue_date: Mapped[str] = mapped_column(String(10))
-    # Other 名册 columns (联系电话, 所在单位 …) as imported; never shown in lookups.
-    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="有效")
     revoke_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     batch: Mapped[str] = mapped_column(String(100), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StagedCertificate(Base):
+class StagedCertificate(_RosterColumns, Base):
     """Rows of an import in progress. An import writes here in short transactions, so the
     bot keeps answering while a million rows are read; publishing copies them into
     `certificates` in one transaction, and a failed or abandoned import is deleted from here."""
@@ -171,20 +176,6 @@ class StagedCertificate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     import_id: Mapped[str] = mapped_column(String(40), index=True)
     cert_no: Mapped[str] = mapped_column(String(32))
-    org_code: Mapped[str] = mapped_column(String(64))
-    org_name: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(100))
-    id_type: Mapped[str] = mapped_column(String(40))
-    id_no_masked: Mapped[str] = mapped_column(String(40))
-    gender: Mapped[str | None] = mapped_column(String(4), default=None)
-    birth_date: Mapped[str | None] = mapped_column(String(10), default=None)
-    occupation_code: Mapped[str] = mapped_column(String(20))
-    occupation_name: Mapped[str] = mapped_column(String(100))
-    job_name: Mapped[str | None] = mapped_column(String(100), default=None)
-    level: Mapped[int] = mapped_column(SmallInteger)
-    issue_date: Mapped[str] = mapped_column(String(10))
-    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="有效")
     batch: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     staged_at: Mapped[datetime] = mapped_column(default=utcnow)
