@@ -19,6 +19,7 @@ RELATED_MAX = 2
 # A related clause is offered only if it scores at least this share of the best one.
 RELATED_MIN_RATIO = 0.5
 _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
+_FULL_SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
 
 
 def citation(p: Passage) -> str:
@@ -48,26 +49,37 @@ def answering_sentences(
 ) -> list[str]:
     """The sentence(s) of the clause that answer: those holding the quotes of the nearest bank
     questions (the bank knows which sentence answers what; nearer questions weigh more), else
-    those carrying most of the question's terms; in clause order. A form or list is shown whole."""
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
-    if whole or len(sentences) <= 1:
+    those carrying most of the question's terms; in clause order. A form or list is shown whole.
+
+    The choice is made between the parts of sentences (up to a ；), but a chosen part is shown
+    with the rest of its sentence: "占比10%—50%的，报设区市…备案；" alone is a third of a rule
+    whose other bands a hotline worker would leave out of the reply."""
+    parts = [m for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    if whole or len(parts) <= 1:
         return [text.strip()]
+    chosen = _chosen_parts([m.group(0).strip() for m in parts], terms, evidence)
+    sentences = [m for m in _FULL_SENTENCE.finditer(text) if m.group(0).strip()]
+    starts = [parts[i].start() for i in chosen]
+    return [m.group(0).strip() for m in sentences if any(m.start() <= at < m.end() for at in starts)]
+
+
+def _chosen_parts(parts: list[str], terms: dict[str, float], evidence: list[str] | None) -> list[int]:
     if evidence:
-        squeezed = [squeeze(s) for s in sentences]
-        votes = [0.0] * len(sentences)
+        squeezed = [squeeze(s) for s in parts]
+        votes = [0.0] * len(parts)
         for rank, quote in enumerate(evidence):
             q = squeeze(quote)
             for i, s in enumerate(squeezed):
                 if q in s or (len(q) > 12 and q[:12] in s):
                     votes[i] += 1 / (1 + rank)
         if max(votes) > 0:
-            return [s for s, v in zip(sentences, votes, strict=True) if v >= 0.5 * max(votes)]
+            return [i for i, v in enumerate(votes) if v >= 0.5 * max(votes)]
     norm_terms = {normalise(t): w * len(t) for t, w in terms.items() if len(t) > 1}
-    scores = [sum(w for t, w in norm_terms.items() if t in normalise(s)) for s in sentences]
+    scores = [sum(w for t, w in norm_terms.items() if t in normalise(s)) for s in parts]
     best = max(scores)
     if best <= 0:
-        return sentences[:1]
-    return [s for s, score in zip(sentences, scores, strict=True) if score >= 0.75 * best]
+        return [0]
+    return [i for i, score in enumerate(scores) if score >= 0.75 * best]
 
 
 def whose_rule(asked: set[str], p: Passage, kb: KnowledgeBase) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.bank import BankQuestion, OosQuestion
@@ -21,6 +21,11 @@ async def add_question(session: AsyncSession, question: BankQuestion | OosQuesti
     session.add(row)
     await session.flush()
     return row.id
+
+
+async def remove_questions(session: AsyncSession, ids: list[int]) -> None:
+    """Takes back phrasings added a moment ago (an attach that made the answer worse)."""
+    await session.execute(delete(AddedQuestion).where(AddedQuestion.id.in_(ids)))
 
 
 async def added_questions(session: AsyncSession) -> tuple[list[BankQuestion], list[OosQuestion]]:

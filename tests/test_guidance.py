@@ -72,3 +72,12 @@ async def test_another_citys_rule_is_no_answer_for_the_city_asked(make_engine):
     assert "黄石" in reply.text and "宁人社函" not in reply.text and "上浮" not in reply.text
     [nanjing] = await engine.handle(msg("/ask 南京 技能等级证书 补贴"))
     assert nanjing.payload["answered"] is True and "宁人社函〔2021〕22号" in nanjing.text
+
+
+async def test_an_answer_shows_the_whole_rule_not_one_band_of_it(make_engine):
+    """Found by a fresh user test: "异地选手 比例" was answered with the 10%—50% band alone, so a
+    hotline worker copying it gave the caller a third of the rule."""
+    engine = await make_engine()
+    [answer] = await engine.handle(msg("/ask 异地选手 比例"))
+    lead = answer.text.split("**")[1]
+    assert "10%之内的，由竞赛主办单位从严把握" in lead and "占比10%—50%的" in lead and "占比超过50%的" in lead

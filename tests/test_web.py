@@ -27,6 +27,7 @@ from bot.web.auth import COOKIE, SessionCodec, WebSession
 from bot.web.config import WebSettings
 from bot.web.site import Site
 from knowledge.base import KnowledgeBase
+from knowledge.retrieval import Hit
 from storage.models import AddedQuestion, AdminAction, Certificate, CertLookup, Notice
 from storage.users import account_by_name, set_password
 from tests.conftest import msg
@@ -303,6 +304,31 @@ def test_gaps_are_grouped_counted_and_attached_to_a_clause(admin: Console, kb: K
     assert "没有找到能回答的条款" not in r.text and "宁人社函〔2021〕22号 一、加大评价机构培育力度" in r.text
     assert admin.count(AddedQuestion, AddedQuestion.added_by == "web:boss", AddedQuestion.question == question) == 1
     assert admin.count(AdminAction, AdminAction.action == "question.attach") == 1
+
+
+def test_an_attach_that_makes_the_bot_answer_another_clause_is_taken_back(
+    admin: Console, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a fresh user test: a phrasing filed under one clause tipped the answer to an
+    unrelated one (黄石 一、总体目标), reported as a success. Worse than the honest refusal: undone."""
+    question = "考评员一天补贴多少钱"
+    log_questions(admin.url, [(question, refused(question), 0)])
+    elsewhere = next(p for p in kb.passages.values() if p.doc_no == "黄改委发〔2020〕4号")
+    search = KnowledgeBase.search
+
+    def tipped(self: KnowledgeBase, q: str, k: int = 5) -> Any:
+        result = search(self, q, k)
+        if q == question:
+            result.answered, result.hits = True, [Hit(elsewhere, 0.9, 1.0)]
+        return result
+
+    monkeypatch.setattr(KnowledgeBase, "search", tipped)
+    clause = "宁人社函〔2021〕22号\t一、加大评价机构培育力度"
+    r = admin.post("/admin/gaps/attach", {"question": question, "clause": clause})
+    flash = admin.client.get(r.headers["location"]).text
+    assert "没有保存" in flash and f"答成 {elsewhere.doc_no} {elsewhere.path}" in flash
+    assert admin.count(AddedQuestion, AddedQuestion.question == question) == 0
+    assert admin.count(AdminAction, AdminAction.action == "question.attach_reverted") == 1
 
 
 def test_a_gap_can_be_filed_under_an_out_of_scope_topic(admin: Console) -> None:

@@ -47,6 +47,7 @@ LOOKUP_RESULTS = {
 ACTIONS = {
     "question.attach": "问法归入条款",
     "question.out_of_scope": "问法归入范围外主题",
+    "question.attach_reverted": "问法归入后撤回（会答成别的条款）",
     "notice.add": "添加政策文件",
     "notice.reindex": "重建条款索引",
     "roster.import": "导入名册",

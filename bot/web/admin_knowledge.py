@@ -24,7 +24,7 @@ from knowledge.notices import NoticeError, NoticeMeta, canonical_doc_no, notice_
 from knowledge.sources import SourceError, SourceRef, resolve
 from storage import admin_audit
 from storage.notices import add_notice, list_notices, reindex
-from storage.questions import add_question
+from storage.questions import add_question, remove_questions
 from storage.web_reports import open_gaps, overview
 
 PERIODS = (7, 30, 90, 365)
@@ -118,13 +118,36 @@ async def attach(request: Request) -> Response:
     else:
         return refuse(request, 400, "所选的条款或主题不存在（知识库可能刚刚更新），请刷新页面后重新选择。")
     async with site.db.transaction() as session:
-        for entry in entries:
-            await add_question(session, entry)
+        ids = [await add_question(session, entry) for entry in entries]
         await admin_audit.record(session, actor(request), action, target, detail={"questions": questions})
     await site.knowledge.reload()
+    gaps = f"/admin/gaps?days={_days(request, 90)}"
+    if (wrong := _answered_elsewhere(site.knowledge.library, questions[0], doc_no, path)) is not None:
+        # The bank is one view of three: a phrasing can tip the answer to another clause. An
+        # honest refusal is better than that, so the attach is taken back and the admin told.
+        async with site.db.transaction() as session:
+            await remove_questions(session, ids)
+            await admin_audit.record(session, actor(request), "question.attach_reverted", target, "reverted")
+        await site.knowledge.reload()
+        message = (
+            f"没有保存：归入{where}后，机器人会把“{questions[0]}”答成 {wrong}，比不回答更糟，已撤回。"
+            "请先把这个条款更常见的几种问法归入，或运行 skillbot questions train 重新训练后再试。"
+        )
+        return back(gaps, session_of(request), "error", message)
     check = _recheck(site.knowledge.library, questions[0], doc_no or None)
     message = f"已把 {len(questions)} 个问法归入{where}，检索已更新。{check}"
-    return back(f"/admin/gaps?days={_days(request, 90)}", session_of(request), "ok", message)
+    return back(gaps, session_of(request), "ok", message)
+
+
+def _answered_elsewhere(library: Library, question: str, doc_no: str, path: str) -> str | None:
+    """The clause the rebuilt search answers with, when it is not the one attached to."""
+    if not doc_no:
+        return None
+    result = library.kb.search(question, k=1)
+    if not result.answered or not result.hits:
+        return None
+    p = result.hits[0].passage
+    return None if (p.doc_no, p.path) == (doc_no, path) else f"{p.doc_no} {p.path}"
 
 
 def _recheck(library: Library, question: str, doc_no: str | None) -> str:
