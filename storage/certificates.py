@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -142,6 +143,7 @@ async def _stage_valid_rows(
 
 
 REVOKED = "注销"
+CHINA = ZoneInfo("Asia/Shanghai")
 # Staged rows older than this belong to an import that died (kill -9, power cut).
 ABANDONED_AFTER = timedelta(days=1)
 
@@ -363,9 +365,14 @@ _HOLDER_COLUMNS = (
 
 
 def _day(value: datetime | str | None) -> str | None:
+    """The calendar day in China of a moment stored in UTC (a revocation at 02:30 Beijing time
+    is the previous day in UTC)."""
     if value is None:
         return None
-    return value[:10] if isinstance(value, str) else value.date().isoformat()
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA).date().isoformat()
 
 
 def _holder(row: Any) -> dict[str, Any]:
