@@ -174,21 +174,14 @@ def notices_add(
     effective: Annotated[str | None, typer.Option(help="施行日期")] = None,
 ) -> None:
     """添加一份政策文件；解析失败时知识库保持不变。"""
-    from knowledge.notices import NoticeError, NoticeMeta, canonical_doc_no, notice_problem
+    from knowledge.notices import NoticeError, new_notice_meta, notice_problem
     from storage.notices import add_notice
 
     raw = read_text(file)
     if not DATE_ARG.match(date.strip()) or (effective and not DATE_ARG.match(effective.strip())):
         fail("日期格式应为 YYYY-MM-DD（或只写年份 YYYY）。", 2)
-    first_line = next((x.strip(" #*") for x in raw.splitlines() if x.strip()), "")
-    meta = NoticeMeta(
-        doc_no=canonical_doc_no(doc_no),
-        title=title or first_line[:200],
-        issuer=issuer or first_line[:100],
-        region=region.strip(),
-        date=date.strip(),
-        effective=effective,
-        source=file.name,
+    meta = new_notice_meta(
+        raw, doc_no, region, date, title=title or "", issuer=issuer or "", effective=effective or "", source=file.name
     )
     if not meta.doc_no or not meta.region or not meta.date:
         fail("文号、地区和日期都不能为空。", 2)

@@ -34,6 +34,42 @@ class NoticeMeta:
     part: str = "main"  # "main", or "attachment" for a notice embedded after the line "附件"
 
 
+_ISSUER_TITLE = re.compile(r"^(.{2,60}?)关于")
+_ISSUER_LINE = re.compile(r"^[\u4e00-\u9fff（）()]{4,40}(?:局|厅|部|委员会|委|办公室|办公厅|政府|中心)$")
+
+
+def new_notice_meta(
+    raw: str,
+    doc_no: str,
+    region: str,
+    date: str,
+    *,
+    title: str = "",
+    issuer: str = "",
+    effective: str = "",
+    source: str = "",
+) -> NoticeMeta:
+    """An uploaded notice's particulars, from what the operator gave and, where blank, from the
+    text: the title is the first line; the issuer is the 发文机关 a Chinese title starts with
+    ("…人社局关于…的通知"), else the sign-off line naming an office, else the title."""
+    lines = [x.strip(" #*") for x in raw.splitlines() if x.strip(" #*")]
+    first = lines[0] if lines else ""
+    title = title.strip()[:500] or first[:200]
+    if not issuer.strip():
+        by_title = _ISSUER_TITLE.match(title)
+        signed = next((x for x in reversed(lines[-12:]) if _ISSUER_LINE.match(x)), None)
+        issuer = by_title.group(1) if by_title else signed or first
+    return NoticeMeta(
+        doc_no=canonical_doc_no(doc_no),
+        title=title,
+        issuer=issuer.strip()[:200],
+        region=region.strip(),
+        date=date.strip(),
+        effective=effective.strip() or None,
+        source=source[:200],
+    )
+
+
 @dataclass(frozen=True)
 class ParsedClause:
     seq: int

@@ -357,3 +357,16 @@ async def test_the_update_that_trips_a_reload_is_not_kept_waiting_for_it(make_en
     assert replies and calls  # answered while the reload was still waiting
     release.set()
     await engine.knowledge_settled()
+
+
+def test_a_new_notices_issuer_is_its_office_not_its_title():
+    """Found by a fresh user test: with no --issuer, the whole title line became the 发文单位."""
+    from knowledge.notices import new_notice_meta
+
+    body = "\n一、总则。本通知适用于焊工。\n测试市人力资源和社会保障局\n2024年3月1日\n"
+    titled = new_notice_meta("测试市人社局关于开展焊工评价的通知" + body, "测〔2024〕1号", "江苏省", "2024-03-01")
+    assert titled.issuer == "测试市人社局" and titled.title == "测试市人社局关于开展焊工评价的通知"
+    signed = new_notice_meta("焊工评价工作通知" + body, "测〔2024〕1号", "江苏省", "2024-03-01")
+    assert signed.issuer == "测试市人力资源和社会保障局"
+    given = new_notice_meta("焊工评价工作通知" + body, "测〔2024〕1号", "江苏省", "2024-03-01", issuer="某局")
+    assert given.issuer == "某局"

@@ -20,7 +20,7 @@ from bot.web.site import ADMIN, actor, back, page, refuse, render, session_of, s
 from knowledge.bank import BankQuestion, OosQuestion
 from knowledge.eligibility import EligibilityRules
 from knowledge.flows import Flow, FlowBook, Step
-from knowledge.notices import NoticeError, NoticeMeta, canonical_doc_no, notice_problem, parse_notice
+from knowledge.notices import NoticeError, NoticeMeta, new_notice_meta, notice_problem, parse_notice
 from knowledge.sources import SourceError, SourceRef, resolve
 from storage import admin_audit
 from storage.notices import add_notice, list_notices, reindex
@@ -183,17 +183,20 @@ async def _notices_page(request: Request, status: int = 200, **context: object) 
 
 
 def _meta(form, filename: str, raw: str) -> NoticeMeta:
-    """As `skillbot notices add` builds it: title and issuer default to the first line."""
-    first_line = next((x.strip(" #*") for x in raw.splitlines() if x.strip()), "")
-    effective = str(form.get("effective") or "").strip()
-    return NoticeMeta(
-        doc_no=canonical_doc_no(str(form.get("doc_no") or "")),
-        title=str(form.get("title") or "").strip()[:500] or first_line[:200],
-        issuer=str(form.get("issuer") or "").strip()[:200] or first_line[:100],
-        region=str(form.get("region") or "").strip(),
-        date=str(form.get("date") or "").strip(),
-        effective=effective or None,
-        source=filename[:200],
+    """As `skillbot notices add` builds it."""
+
+    def field(name: str) -> str:
+        return str(form.get(name) or "")
+
+    return new_notice_meta(
+        raw,
+        field("doc_no"),
+        field("region"),
+        field("date"),
+        title=field("title"),
+        issuer=field("issuer"),
+        effective=field("effective"),
+        source=filename,
     )
 
 
