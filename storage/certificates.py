@@ -28,6 +28,7 @@ from storage.models import Certificate, CertLookup, StagedCertificate
 from storage.state import sqlite_driver, sqlite_now
 
 CHUNK = 5000
+REPLACE_HINT = "确需替换，请选择允许替换（命令行加 --replace，网页勾选“允许替换已有的证书编号”）"
 
 
 @dataclass
@@ -122,7 +123,8 @@ async def _stage_valid_rows(
             if first != line_no:
                 errors = [f"证书编号与第{first}行重复"]
             elif record["cert_no"] in existing:
-                errors = [f"证书编号已在登记库中（批次 {existing[record['cert_no']]}）；确需替换请加 --replace"]
+                held_by = existing[record["cert_no"]]
+                errors = [f"证书编号已在登记库中（批次 {held_by}）；{REPLACE_HINT}"]
         if errors:
             report.errors += [(line_no, e) for e in errors]
             continue
