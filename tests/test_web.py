@@ -28,7 +28,7 @@ from bot.web.config import WebSettings
 from bot.web.site import Site
 from knowledge.base import KnowledgeBase
 from knowledge.retrieval import Hit
-from storage.models import AddedQuestion, AdminAction, Certificate, CertLookup, Notice
+from storage.models import AddedQuestion, AdminAction, Certificate, CertLookup, Notice, QaLog
 from storage.users import account_by_name, set_password
 from tests.conftest import msg
 from tests.web.helpers import (
@@ -280,6 +280,16 @@ def test_certificate_lookup_is_masked_audited_and_rate_limited(admin: Console) -
     sign_in(admin.client, "boss")
     audit = admin.client.get("/admin/certs/audit", params={"actor": "web:alice", "result": "rate_limited_user"}).text
     assert audit.count("<tr><td") == 1 and "超出个人限额" in audit
+
+
+def test_a_search_asked_at_the_desk_is_logged_and_the_typed_prefixes_are_not(staff: Console) -> None:
+    """Found by a fresh user test: the desk's refusals never reached the knowledge gaps."""
+    question = "火星的焊工证怎么年审"
+    for typed in ("火星", "火星的焊工"):
+        staff.client.get("/search", params={"q": typed}, headers=FETCH)
+    staff.client.get("/search", params={"q": question, "asked": "1"}, headers=FETCH)
+    assert staff.count(QaLog, QaLog.question == question, QaLog.answered.is_(False)) == 1
+    assert staff.count(QaLog, QaLog.question.in_(["火星", "火星的焊工"])) == 0
 
 
 # -- knowledge gaps ---------------------------------------------------------------------------

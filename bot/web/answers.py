@@ -37,6 +37,8 @@ class SearchView:
     refusal: str = ""
     # Set when the answer lies outside the region filter: (region, doc_no) of that answer.
     elsewhere: tuple[str, str] | None = None
+    # The search itself, for the Q&A log when the question was asked (not just typed).
+    result: SearchResult | None = None
 
 
 def search(library: Library, query: str, region: str = "") -> SearchView:
@@ -50,6 +52,7 @@ def search(library: Library, query: str, region: str = "") -> SearchView:
     # named in the question, so name it there unless the question already does.
     asked = query if not region or region == "全国" or _short(region) in query else f"{_short(region)} {query}"
     result = kb.search(asked, k=RERANK_DEPTH)
+    view.result = result
     allowed = library.applies_in(region)
     shown = [h for h in result.hits if h.passage.region in allowed]
     best = result.hits[0] if result.hits else None

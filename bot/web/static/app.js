@@ -19,16 +19,17 @@ function liveSearch(form) {
   let inFlight = null;
   let last = null;
 
-  async function run() {
+  async function run(asked = false) {
     const params = new URLSearchParams(new FormData(form));
     const key = params.toString();
-    if (key === last) return;
+    if (key === last && !asked) return;
     last = key;
+    if (asked) params.set("asked", "1"); // asked, not just typed: the server logs it
     if (inFlight) inFlight.abort(); // only the latest keystroke's answer is shown
     inFlight = new AbortController();
     results.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch(`${endpoint}?${key}`, {
+      const response = await fetch(`${endpoint}?${params}`, {
         headers: { "X-Requested-With": "fetch" },
         signal: inFlight.signal,
       });
@@ -54,7 +55,7 @@ function liveSearch(form) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     clearTimeout(timer);
-    run();
+    run(true);
   });
 }
 
