@@ -167,34 +167,35 @@ def validate_row(raw: dict[str, Any], today: date) -> tuple[dict[str, Any], list
             values[column] = (
                 value if column in ("issue_date", "birth_date") and not isinstance(value, str) else _text(value)
             )
+    # Every problem of the row at once: an operator fixing one per upload would upload ten times.
     errors = [f"“{_HEADER_OF[col]}”为空" for col in REQUIRED if not values.get(col)]
-    if errors:
-        return {}, errors
-    decoded = decode(values["cert_no"], today)
-    if not decoded.valid:
+    decoded = decode(values["cert_no"], today) if values.get("cert_no") else None
+    if decoded is not None and not decoded.valid:
         errors.append("证书编号不符合全国统一编码规则：" + ("；".join(decoded.errors) or "应为22位（S/Y开头）"))
-    id_no = normalise(values["id_no"])
-    if values["id_type"] in ID_CARD_TYPES and (problem := id_number_error(id_no)):
+    coded = decoded.fields if decoded is not None and decoded.valid else None
+    id_no = normalise(values.get("id_no") or "")
+    if id_no and values.get("id_type") in ID_CARD_TYPES and (problem := id_number_error(id_no)):
         errors.append(problem)
-    issue = parse_date(values["issue_date"])
-    if issue is None:
+    issue = parse_date(values["issue_date"]) if values.get("issue_date") else None
+    if values.get("issue_date") and issue is None:
         errors.append(f"发证日期“{_text(values['issue_date'])}”无法识别（应为 YYYY-MM-DD）")
-    elif issue > today.isoformat():
+    elif issue is not None and issue > today.isoformat():
         errors.append(f"发证日期{issue}晚于今天")
-    elif decoded.valid and int(issue[:4]) != decoded.fields["year"]:
-        errors.append(f"发证日期{issue}与证书编号中的年份{decoded.fields['year']}不一致")
+    elif issue is not None and coded is not None and int(issue[:4]) != coded["year"]:
+        errors.append(f"发证日期{issue}与证书编号中的年份{coded['year']}不一致")
     birth = parse_date(values.get("birth_date")) if _text(values.get("birth_date")) else None
     if _text(values.get("birth_date")) and birth is None:
         errors.append(f"出生日期“{_text(values.get('birth_date'))}”无法识别")
-    level = parse_level(values["level"])
-    if level is None:
+    level = parse_level(values["level"]) if values.get("level") else None
+    if values.get("level") and level is None:
         errors.append(f"职业技能等级“{values['level']}”无法识别（应为1–5级或五级/初级工…一级/高级技师）")
-    elif decoded.valid and level != decoded.fields["level"]:
-        errors.append(f"职业技能等级{LEVEL_NAMES[level]}与证书编号第16位（{decoded.fields['level']}级）不一致")
-    if not _OCCUPATION_CODE.match(values["occupation_code"]):
+    elif level is not None and coded is not None and level != coded["level"]:
+        errors.append(f"职业技能等级{LEVEL_NAMES[level]}与证书编号第16位（{coded['level']}级）不一致")
+    if values.get("occupation_code") and not _OCCUPATION_CODE.match(values["occupation_code"]):
         errors.append(f"职业编码“{values['occupation_code']}”格式不对（应像 6-18-01-01）")
     if errors:
         return {}, errors
+    assert decoded is not None and level is not None and issue is not None  # no errors: all were given
     record = {
         "cert_no": decoded.number,
         "org_code": values["org_code"],

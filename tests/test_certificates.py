@@ -342,3 +342,18 @@ async def test_a_letter_o_for_a_zero_is_read_as_zero(make_engine, tmp_path) -> N
     assert typed != data[0][19]
     [reply] = await engine.handle(msg(f"{typed} {data[0][3]}"))
     assert reply.payload["found"] is True
+
+
+def test_a_bad_roster_row_reports_every_problem_at_once() -> None:
+    """Found by a fresh user test: an empty name hid the row's bad number and impossible date."""
+    from knowledge.roster import validate_row
+
+    raw = dict(zip(HEADER, next(rows(1)), strict=True))
+    raw |= {"姓名": "", "证书编号": "S00003201000121300012", "发证日期": "2021-02-30"}
+    record, errors = validate_row(raw, TODAY)
+    assert not record and len(errors) == 3
+    assert (
+        any("姓名" in e for e in errors)
+        and any("证书编号" in e for e in errors)
+        and any("发证日期" in e for e in errors)
+    )
