@@ -99,7 +99,10 @@ document.addEventListener("click", async (event) => {
 
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-confirm]");
-  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  if (!button) return;
+  // A form with a required field left empty: the browser says what is missing, nothing to confirm yet.
+  if (button.form && !button.form.checkValidity()) return;
+  if (!window.confirm(button.dataset.confirm)) event.preventDefault();
 });
 
 // -- roster upload: the upload's progress, then the import's, then its report ------------
