@@ -176,6 +176,8 @@ def test_roster_upload_all_or_nothing_then_revoke(b: Any, server: Server, shot: 
     roster_csv(good, 300, seed=22, start=200)
     assert _upload_roster(b, good, "浏览器批次") == "done"
     assert "已导入 300 条证书记录" in text(b, "#import-status")
+    # The batch list is brought up to date without a reload (found by a fresh user test).
+    wait(b, lambda d: "浏览器批次" in text(d, "#batches"))
     go(b, "/admin/certs")
     assert "坏批次" not in text(b, "table")
     for attempt in range(2):  # the second time, as a second administrator would

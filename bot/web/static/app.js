@@ -114,8 +114,19 @@ function pollJob(box) {
     const response = await fetch(job.dataset.job, { headers: { "X-Requested-With": "fetch" } });
     if (signInIfAsked(response)) return;
     box.innerHTML = await response.text();
+    const now = box.querySelector("[data-job]");
+    if (now && now.dataset.state === "done") refreshSection("#batches"); // the new batch is listed
     pollJob(box);
   }, 700);
+}
+
+async function refreshSection(selector) {
+  const section = document.querySelector(selector);
+  if (!section) return;
+  const response = await fetch(window.location.href);
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const fresh = page.querySelector(selector);
+  if (fresh) section.replaceWith(fresh);
 }
 
 function uploadForm(form) {
