@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import copy
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.reloading import Reloader
 from bot.router import Router
 from bot.services import Services
 from bot.settings import Settings
@@ -62,9 +62,7 @@ class Engine:
         self.router = Router(services.capabilities, classify=services.classify)
         self._user_locks = KeyedLocks()
         self.store = state_store(db.is_sqlite)
-        self.knowledge_check_s = KNOWLEDGE_CHECK_S
-        self._knowledge_checked = time.monotonic()
-        self._reload: asyncio.Task[None] | None = None
+        self.reloader = Reloader(db, lambda: self.services, self._swap, KNOWLEDGE_CHECK_S)
 
     @classmethod
     async def start(cls, settings: Settings) -> Engine:
@@ -74,15 +72,21 @@ class Engine:
         services = await Services.load(db, settings)
         return cls(db, services)
 
+    @property
+    def knowledge_check_s(self) -> float:
+        """How often notices or bank questions added by another process are looked for."""
+        return self.reloader.check_s
+
+    @knowledge_check_s.setter
+    def knowledge_check_s(self, seconds: float) -> None:
+        self.reloader.check_s = seconds
+
     async def close(self) -> None:
-        if self._reload is not None:
-            self._reload.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reload
+        await self.reloader.close()
         await self.db.dispose()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        await self._refresh_knowledge()
+        self.reloader.poke()
         incoming = self._normalise(incoming)
         answerable = False
         if incoming.text and not incoming.text.startswith("/"):
@@ -112,7 +116,7 @@ class Engine:
     async def lookup(self, user_id: int, query: str, k: int) -> tuple[SearchResult, str]:
         """A hotline lookup outside any dialogue (Telegram inline mode), through the Q&A
         capability: logged like a question; the user's dialogue state is neither read nor changed."""
-        await self._refresh_knowledge()
+        self.reloader.poke()
         text = clean_text(query)
         async with self.db.transaction() as session:
             ctx = Context(Incoming(user_id, user_id, text=text, channel="inline"), {}, session, datetime.now(UTC))
@@ -121,32 +125,13 @@ class Engine:
     def _policy_qa(self) -> PolicyQA:
         return next(c for c in self.services.capabilities if isinstance(c, PolicyQA))
 
-    async def _refresh_knowledge(self) -> None:
-        """Every KNOWLEDGE_CHECK_S, look in the background for notices or bank questions added
-        by another process; the update that trips the check is answered meanwhile, with the
-        index in hand, and the new one is swapped in whole when it is ready."""
-        now = time.monotonic()
-        if now - self._knowledge_checked < self.knowledge_check_s or self._reload is not None:
-            return
-        self._knowledge_checked = now
-        self._reload = asyncio.create_task(self._swap_in_fresh_knowledge())
-
     async def knowledge_settled(self) -> None:
         """Returns when no reload is in progress (for tests and orderly shutdown)."""
-        if self._reload is not None:
-            await asyncio.shield(self._reload)
+        await self.reloader.settled()
 
-    async def _swap_in_fresh_knowledge(self) -> None:
-        try:
-            fresh = await self.services.reloaded(self.db)
-            if fresh is not None:
-                self.services = fresh
-                self.router = Router(fresh.capabilities, classify=fresh.classify)
-                log.info("knowledge base reloaded: %d clauses", fresh.knowledge_version[0])
-        except Exception:
-            log.exception("reloading the knowledge base failed; keeping the current one")
-        finally:
-            self._reload = None
+    def _swap(self, fresh: Services) -> None:
+        self.services = fresh
+        self.router = Router(fresh.capabilities, classify=fresh.classify)
 
     def _normalise(self, incoming: Incoming) -> Incoming:
         text = clean_text(incoming.text) if incoming.text is not None else None

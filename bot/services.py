@@ -75,6 +75,15 @@ class Services:
         return services
 
 
+def lookup_limits(settings: Settings) -> RateLimits:
+    """Certificate lookups allowed, from the settings: the same for chat and the web console."""
+    return RateLimits(
+        per_user=settings.cert_lookups_per_user,
+        window=timedelta(minutes=settings.cert_lookup_window_minutes),
+        overall_per_minute=settings.cert_lookups_per_minute,
+    )
+
+
 def build_capabilities(services: Services) -> list[Capability]:
     """In free-text priority order; the Q&A capability is the fallback."""
     from handlers.certificate import SOURCES, CertificateLookup
@@ -88,11 +97,7 @@ def build_capabilities(services: Services) -> list[Capability]:
     return [
         CertificateLookup(
             {ref: resolve(ref, passages, "handlers/certificate.py") for ref in SOURCES},
-            RateLimits(
-                per_user=services.settings.cert_lookups_per_user,
-                window=timedelta(minutes=services.settings.cert_lookup_window_minutes),
-                overall_per_minute=services.settings.cert_lookups_per_minute,
-            ),
+            lookup_limits(services.settings),
         ),
         Eligibility(rules, rules.resolve_sources(passages)),
         Filing(flows, flows.resolve_sources(passages)),

@@ -4,15 +4,13 @@ change made here or in another process."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import quote
 
+from bot.reloading import Reloader
 from bot.services import Services
 from knowledge.base import KnowledgeBase
 from knowledge.notices import canonical_doc_no
@@ -112,49 +110,27 @@ class Library:
 
 class KnowledgeHolder:
     """The console's current Services and Library. Changes made through the console are
-    swapped in before the request that made them returns; changes made by other processes
-    (`skillbot notices add`, another console) are looked for every `check_s` seconds."""
+    swapped in before the request that made them returns (`reload`); changes made by other
+    processes (`skillbot notices add`, another console) are looked for every `check_s` seconds
+    (`poke`, on each request)."""
 
     def __init__(self, db: Database, services: Services, check_s: float) -> None:
-        self.db = db
         self.library = Library(services)
-        self.check_s = check_s
-        self._checked = time.monotonic()
-        self._lock = asyncio.Lock()
-        self._background: asyncio.Task[None] | None = None
+        self._reloader = Reloader(db, lambda: self.library.services, self._swap, check_s)
 
     @property
     def services(self) -> Services:
         return self.library.services
 
-    def poke(self) -> None:
-        """Called on each request: starts a background check when one is due."""
-        now = time.monotonic()
-        if now - self._checked < self.check_s or self._background is not None:
-            return
-        self._checked = now
-        self._background = asyncio.create_task(self._check())
+    def _swap(self, fresh: Services) -> None:
+        self.library = Library(fresh)
 
-    async def _check(self) -> None:
-        try:
-            await self.reload()
-        except Exception:
-            log.exception("reloading the knowledge base failed; keeping the current one")
-        finally:
-            self._background = None
+    def poke(self) -> None:
+        self._reloader.poke()
 
     async def reload(self) -> bool:
         """Rebuilds from the store if it changed; True when a new knowledge base is in place."""
-        async with self._lock:  # two admins' changes at once rebuild once each, in turn
-            fresh = await self.services.reloaded(self.db)
-            if fresh is None:
-                return False
-            self.library = Library(fresh)
-            log.info("knowledge base reloaded: %d clauses", fresh.knowledge_version[0])
-            return True
+        return await self._reloader.reload()
 
     async def close(self) -> None:
-        if self._background is not None:
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
+        await self._reloader.close()

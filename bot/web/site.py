@@ -7,7 +7,6 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from bot.services import lookup_limits
 from bot.settings import Settings
 from bot.web.auth import COOKIE, Accounts, SessionCodec, SignInLimits, WebSession, same_token
 from bot.web.config import WebSettings
@@ -53,11 +53,8 @@ class Site:
 
     @property
     def lookup_limits(self) -> RateLimits:
-        """The chat's limits (bot.services): a console account is one more requester."""
-        s = self.settings
-        return RateLimits(
-            s.cert_lookups_per_user, timedelta(minutes=s.cert_lookup_window_minutes), s.cert_lookups_per_minute
-        )
+        """The chat's limits: a console account is one more requester."""
+        return lookup_limits(self.settings)
 
     @property
     def sign_in_limits(self) -> SignInLimits:
