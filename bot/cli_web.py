@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
+import socket
 import sys
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
 
-from bot.cli_common import cli_settings, console, fail
+from bot.cli_common import cli_settings, console, fail, in_store
 
 users_app = typer.Typer(help="网页工作台的账号：添加、列出、停用、重设密码")
 T = TypeVar("T")
@@ -31,25 +30,22 @@ def web(
     from bot.web.server import run
     from knowledge.sources import SourceError
 
+    _port_free(host, port)
     try:
         run(cli_settings(), host, port)
     except SourceError as exc:
         fail(f"规则或流程文件有误，工作台没有启动：{exc}")
 
 
-def _in_store(work: Callable[..., Awaitable[T]]) -> T:
-    from storage.db import Database
-
-    async def run() -> T:
-        db = Database(cli_settings().database_url)
+def _port_free(host: str, port: int) -> None:
+    """A clear Chinese line, before anything starts, when the address cannot be listened on
+    (uvicorn would log an English error after building the whole site)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
-            await db.migrate()
-            async with db.transaction() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"无法在 {host}:{port} 上启动工作台：端口已被占用或地址不可用（{exc.strerror}）。请换一个 --port。")
 
 
 def _operator() -> str:
@@ -92,7 +88,7 @@ def users_add(
         await admin_audit.record(session, _operator(), "user.add", name, detail={"role": role.value})
 
     try:
-        _in_store(work)
+        in_store(work)
     except AccountError as exc:
         fail(str(exc))
     console.print(f"已添加账号 {name}（{'管理员' if role is Role.admin else '热线工作人员'}）。")
@@ -112,7 +108,7 @@ def users_password(name: Annotated[str, typer.Argument(help="用户名")], passw
         await admin_audit.record(session, _operator(), "user.password", name)
 
     try:
-        _in_store(work)
+        in_store(work)
     except AccountError as exc:
         fail(str(exc))
     console.print(f"已重设 {name} 的密码；已登录的会话已失效。")
@@ -127,7 +123,7 @@ def _set_active(name: str, active: bool) -> None:
         await admin_audit.record(session, _operator(), "user.enable" if active else "user.disable", name)
 
     try:
-        _in_store(work)
+        in_store(work)
     except AccountError as exc:
         fail(str(exc))
 
@@ -154,7 +150,7 @@ def users_list() -> None:
     table = Table(title="网页工作台账号")
     for column in ("用户名", "角色", "状态", "最近登录（UTC）"):
         table.add_column(column)
-    for a in _in_store(list_accounts):
+    for a in in_store(list_accounts):
         last = a.last_sign_in_at.strftime("%Y-%m-%d %H:%M") if a.last_sign_in_at else "—"
         table.add_row(a.username, "管理员" if a.is_admin else "热线工作人员", "启用" if a.active else "停用", last)
     console.print(table)

@@ -193,3 +193,15 @@ def test_console_queries_on_postgresql(postgres_url: str, kb: KnowledgeBase) -> 
         assert (await admin_audit.last_action(session, "cert.revoke", "batch:x")).actor == "web:pg"  # type: ignore[union-attr]
 
     in_store(postgres_url, work)
+
+
+def test_web_on_a_taken_port_says_so_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["web", "--port", str(port)])
+    assert result.exit_code == 1 and "端口已被占用" in result.stderr and "Traceback" not in result.output
