@@ -158,10 +158,10 @@ class PolicyQA:
             return [self.refusal(result)]
         best = result.hits[0]
         qa_id = await log_question(ctx.session, ctx.incoming.user_id, question, result)
-        whole = best.passage.kind == "attachment"  # forms and material lists read as a whole
-        lead = answering_sentences(best.passage.text, result.terms, result.evidence, whole)
-        if best.passage.kind == "closing":
-            lead = _contact_lead(lead, best.passage)
+        lead = as_shown(
+            answering_sentences(best.passage.text, result.terms, result.evidence, whole_clause(best.passage)),
+            best.passage,
+        )
         text = "\n".join(
             [
                 whose_rule(result.regions, best.passage, self.kb),
@@ -222,10 +222,16 @@ class PolicyQA:
         return common.notice("qa_feedback", text, qa_id=qa_id, vote=vote)
 
 
-def _contact_lead(lead: list[str], p: Passage) -> list[str]:
-    """A sign-off's contact lines, tidied, with the office they belong to when no line says
-    (青岛's reads only "(联系人: 刘崑 联系电话: 85845299)")."""
-    if not any("联系人" in s or "电话" in s for s in lead):
+def whole_clause(p: Passage) -> bool:
+    """Forms and material lists read as a whole."""
+    return p.kind == "attachment"
+
+
+def as_shown(lead: list[str], p: Passage) -> list[str]:
+    """An answer's leading sentences as the user reads them: a sign-off's contact lines tidied,
+    with the office they belong to when no line says (青岛's reads only "(联系人: 刘崑 联系电话:
+    85845299)"); other clauses' sentences as they stand."""
+    if p.kind != "closing" or not any("联系人" in s or "电话" in s for s in lead):
         return lead
     tidy = ["\n".join(tidy_contact(line) for line in s.splitlines()) for s in lead]
     if any(word in s for s in tidy for word in _OFFICE_WORDS):

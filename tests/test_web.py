@@ -203,6 +203,12 @@ def test_a_changed_password_ends_the_sessions_signed_in_before(console: Console)
 # -- the hotline desk -------------------------------------------------------------------------
 
 
+def test_a_contact_is_copied_as_the_bot_gives_it(staff: Console) -> None:
+    r = staff.client.get("/search", params={"q": "青岛企业自主评价备案咨询电话是多少"}, headers=FETCH)
+    copy = unescape(re.search(r'data-copy="([^"]+)"', r.text).group(1))  # type: ignore[union-attr]
+    assert "青岛市人力资源和社会保障局　联系人：刘崑，联系电话：85845299" in copy and "(联系人:" not in copy
+
+
 def test_search_answers_with_the_sentence_marked_and_a_citation_to_copy(staff: Console) -> None:
     r = staff.client.get("/search", params={"q": "异地选手 比例"}, headers=FETCH)
     assert r.status_code == 200 and "<html" not in r.text  # a fragment for the results box

@@ -7,7 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.web.library import Library
-from handlers.qa import RELATED_MAX, RELATED_MIN_RATIO, PolicyQA, answering_sentences, citation, whose_rule
+from handlers.qa import (
+    RELATED_MAX,
+    RELATED_MIN_RATIO,
+    PolicyQA,
+    answering_sentences,
+    as_shown,
+    citation,
+    whole_clause,
+    whose_rule,
+)
 from knowledge.relations import Relation
 from knowledge.retrieval import RERANK_DEPTH, Hit, Passage, SearchResult
 
@@ -74,12 +83,13 @@ def search(library: Library, query: str, region: str = "") -> SearchView:
 def _hit(library: Library, result: SearchResult, hit: Hit, role: str) -> HitView:
     """`role`: "lead" (the answer), "related" (also answers, as the bot offers it) or "other"."""
     p = hit.passage
-    whole = p.kind == "attachment"  # forms and material lists read as a whole, as in chat
+    whole = whole_clause(p)
     # The bank's quotes speak for the best clause only; the others are marked by the question's terms.
     sentences = answering_sentences(p.text, result.terms, result.evidence if role == "lead" else None, whole)
     whose = whose_rule(result.regions, p, library.kb)
     # The answer is copied as the bot gives it; any other clause, whole.
-    copy_text = "\n".join([whose, *(sentences if role == "lead" else [p.text.strip()]), "", citation(p)])
+    copied = as_shown(sentences, p) if role == "lead" else [p.text.strip()]
+    copy_text = "\n".join([whose, *copied, "", citation(p)])
     plain = whole or role == "other" or sentences == [p.text.strip()]
     segments = [(p.text, False)] if plain else mark(p.text, sentences)
     return HitView(p, library.link(p), segments, whose, copy_text, library.warnings(p.doc_no))
