@@ -34,7 +34,6 @@ _OWN_ORG = re.compile(r"我们|我单位|我公司|我司|我校|我院|本单�
 _FILING_GOAL = re.compile(r"备案|报备|办赛|自主评价|认定机构|评价机构|等级认定|评价规范")
 _YES = re.compile(r"^(是|有|对|具备|符合|已|已经|可以|能|嗯|yes|y)")
 _NO = re.compile(r"^(否|不|没|无|未|还没|尚未|no|n)")
-_PERCENT_SIGN = re.compile(r"\d+(?:\.\d+)?\s*[%％]")
 _NEXT_WORDS = re.compile(r"^(下一步|继续|好|好的|知道了|明白|ok|收到)")
 _DONE_WORDS = re.compile(r"^(完成|好了|选好了|就这些)")
 _ALL_WORDS = re.compile(r"都有|全部|都准备好|全都")

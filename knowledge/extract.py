@@ -337,7 +337,6 @@ _PCT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
 _CHENG = re.compile(r"(\d+)\s*成(半)?")
 _FRACTION = re.compile(r"(\d+)\s*分之\s*(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])")  # cn2an writes 1/4
 _HALF = re.compile(r"[1一]半|半数|过半")
-_MORE = re.compile(r"多|超过|以上|出头|过半")
 _LESS = re.compile(r"不到|不足|不满|少于|以内|之内")
 _PART_OF_WHOLE = re.compile(
     r"(\d+)\s*(?:个|名)?\s*(?:人|选手|名选手)[^\d]{0,12}?(\d+)\s*(?:个|名|人)[^\d]{0,3}?(?:外地|外省|外市|异地|省外|市外)"

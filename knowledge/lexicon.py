@@ -17,7 +17,6 @@ import jieba
 LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-_LATIN_WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?%?")
 _PUNCT_ONLY = re.compile(r"^[\W_]+$")
 # jieba part-of-speech tags of words that name a thing; "eng" because an English word we
 # have no gloss for is as unknown as a noun we have never seen.
