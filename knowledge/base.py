@@ -16,6 +16,7 @@ from knowledge.answering import MODEL_FILE, Answerer, AnswerModel, BankIndex
 from knowledge.bank import BankQuestion, OosQuestion, QuestionBank, Topic
 from knowledge.lexicon import Lexicon
 from knowledge.notices import NoticeMeta, parse_notice
+from knowledge.redact import redact
 from knowledge.retrieval import RERANK_DEPTH, Passage, Retriever, SearchResult
 from knowledge.snapshots import fingerprint, load_or_build
 
@@ -114,7 +115,8 @@ class KnowledgeBase:
     def search(self, question: str, k: int = 5) -> SearchResult:
         """The clauses for a question, best first. Recent questions are remembered, so the
         engine can search before it takes the database lock and the handler finds it done."""
-        if k > RERANK_DEPTH:
+        if k > RERANK_DEPTH or redact(question) != question:
+            # Nor is a question holding an ID, phone or certificate number kept in memory.
             return self._search(question, k)
         result = self._recent.get(question)
         if result is None:

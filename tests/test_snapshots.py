@@ -51,3 +51,10 @@ def test_the_saved_intent_classifier_predicts_as_the_trained_one(tmp_path) -> No
     assert again is not first  # loaded from the file, not the process cache
     for text in [*QUESTIONS, "S000032000001 查证书", "我能参加江苏的比赛吗"]:
         assert again.predict(text) == pytest.approx(bundled_classifier().predict(text))
+
+
+def test_no_question_with_a_personal_number_is_remembered(kb) -> None:
+    kb.search("我的身份证号11010519491231002X 能查证书吗")
+    kb.search("异地选手占比超过50%向谁备案")
+    assert all("11010519491231002X" not in q for q in kb._recent)
+    assert "异地选手占比超过50%向谁备案" in kb._recent
