@@ -10,10 +10,9 @@ from dataclasses import astuple, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import jieba
-
 from knowledge.answering import MODEL_FILE, Answerer, AnswerModel, BankIndex
 from knowledge.bank import BankQuestion, OosQuestion, QuestionBank, Topic
+from knowledge.jieba_import import jieba
 from knowledge.lexicon import Lexicon
 from knowledge.notices import NoticeMeta, parse_notice
 from knowledge.redact import redact

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from knowledge.bank import OosQuestion
 from knowledge.base import KnowledgeBase
 from knowledge.intents import bundled_classifier, saved_classifier
 from tests.conftest import bundled_passages
+
+ROOT = Path(__file__).resolve().parent.parent
 
 QUESTIONS = ["异地选手占比超过50%向谁备案", "南京民营企业自主评价去哪备案", "今天天气怎么样"]
 
@@ -58,3 +64,16 @@ def test_no_question_with_a_personal_number_is_remembered(kb) -> None:
     kb.search("异地选手占比超过50%向谁备案")
     assert all("11010519491231002X" not in q for q in kb._recent)
     assert "异地选手占比超过50%向谁备案" in kb._recent
+
+
+def test_jieba_is_imported_without_pkg_resources_which_stays_importable() -> None:
+    """A cold `skillbot ask` does not pay for pkg_resources (knowledge.jieba_import); a
+    library imported after jieba still gets it."""
+    probe = (
+        "import sys, knowledge.jieba_import as j; "
+        "assert j.jieba.dt is not None; "
+        "assert 'pkg_resources' not in sys.modules, 'imported'; "
+        "import pkg_resources; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
