@@ -1,8 +1,10 @@
 """Which clause answers a question, and whether to answer at all.
 
-Three views of each candidate clause are combined: the word ranker (`retrieval.Retriever`),
+Four views of each candidate clause are combined: the word ranker (`retrieval.Retriever`),
 the question bank (how close the question is to the questions this clause is known to answer,
-by characters and by pinyin), and the clause's own text. A logistic model learnt from the banks
+by characters and by pinyin), a linear classifier trained on the bank (which character n-grams
+tell this clause's questions from the others', where nearness weighs every n-gram alike), and
+the clause's own text. A logistic model learnt from the banks
 (`knowledge.training`, cross-validated on held-out voices) ranks the candidates; a second one
 decides answer or refuse from the best candidate and from how close the question is to the
 out-of-scope bank. The weights are data (`data/bank/model.json`), not hand-set thresholds."""
@@ -21,7 +23,7 @@ from knowledge.bank import BANK_DIR, QuestionBank, Topic
 from knowledge.lexicon import normalise
 from knowledge.retrieval import Hit, Passage, Retriever, SearchResult
 from knowledge.sources import SourceError
-from knowledge.vectors import Terms, fit_tfidf
+from knowledge.vectors import LinearClassifier, Terms, fit_tfidf
 
 MODEL_FILE = BANK_DIR / "model.json"
 RANKER_DEPTH = 20  # candidates taken from the word ranker
@@ -42,6 +44,7 @@ RANK_FEATURES = (
     "c_pcos",
     "region",
     "has_bank",
+    "k_z",
 )
 DECIDE_FEATURES = (
     "s1",
@@ -59,6 +62,7 @@ DECIDE_FEATURES = (
     "uncovered",
     "length",
     "has_bank",
+    "k_max",
 )
 
 
@@ -171,6 +175,19 @@ class BankIndex:
         self._sounds = _Postings(sound_terms, vstack(rows_s).tocsr())
         self._char_parts = _offsets(["ans", "oos", "text", "centroid"], [m.shape[0] for m in rows_c])
         self._sound_parts = _offsets(["ans_py", "oos_py", "centroid_py"], [m.shape[0] for m in rows_s])
+        self.classifier = _clause_classifier(answerable, self.owner, texts)
+
+    def margins(self, question: str) -> np.ndarray:
+        """The classifier's margin for every clause. A clause it was not trained on (no bank
+        questions) is not judged by it: it stands level with the best, and the other views
+        (its text, the word ranker) decide; without a classifier all stand at 0."""
+        out = np.zeros(len(self.passages))
+        if self.classifier is None:
+            return out
+        scores = self.classifier.margins(normalise(question))
+        out[:] = scores.max()
+        out[self.classifier.classes] = scores
+        return out
 
     def similarities(self, question: str) -> dict[str, np.ndarray]:
         q = normalise(question)
@@ -178,6 +195,18 @@ class BankIndex:
         out = {name: chars[a:b] for name, (a, b) in self._char_parts.items()}
         out.update({name: sounds[a:b] for name, (a, b) in self._sound_parts.items()})
         return out
+
+
+def _clause_classifier(questions: list[str], owner: np.ndarray, texts: list[str]) -> LinearClassifier | None:
+    """Trained on the bank's questions and, as one more example each, the texts of the clauses
+    they ask about. Only clauses with questions are classes: a clause known by its text alone
+    is scored by the other views, so a thousand unbanked notices cost nothing here."""
+    banked = np.unique(owner)
+    if len(banked) < 2:
+        return None
+    samples = questions + [texts[i] for i in banked]
+    labels = np.concatenate([owner, banked])
+    return LinearClassifier.fit(samples, labels.tolist())
 
 
 def _offsets(names: list[str], sizes: list[int]) -> dict[str, tuple[int, int]]:
@@ -203,11 +232,15 @@ class Candidates:
     rank_x: np.ndarray
     sims: dict[str, np.ndarray]
     result: SearchResult
+    best_margin: float  # the classifier's top margin: low when no clause's questions look like this one
 
 
 def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candidates:
     result = retriever.search(question, k=RANKER_DEPTH)
     sims = index.similarities(question)
+    margins = index.margins(question)
+    # The margin as distance below the best, in this question's own spread of margins.
+    k_z = (margins - margins.max()) / (margins.std() + 1e-9)
     n = len(index.passages)
     position = index.position
     ranker = {position[h.passage.id]: h for h in result.hits if h.passage.id in position}
@@ -247,9 +280,11 @@ def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candida
                 sims["centroid_py"][i],
                 float(region[i]) if region is not None else 1.0,
                 1.0 if index.has_bank[i] else 0.0,
+                k_z[i],
             ]
         )
-    return Candidates(ids, np.asarray(rows, dtype=np.float64).reshape(-1, len(RANK_FEATURES)), sims, result)
+    rank_x = np.asarray(rows, dtype=np.float64).reshape(-1, len(RANK_FEATURES))
+    return Candidates(ids, rank_x, sims, result, float(margins.max()))
 
 
 def _knn_share(ans: np.ndarray, oos: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
@@ -297,6 +332,7 @@ def decision_row(c: Candidates, logits: np.ndarray, best: int) -> np.ndarray:
             1.0 if result.uncovered_places and not result.regions else 0.0,
             math.log1p(len(result.question)),
             x[RANK_FEATURES.index("has_bank")],
+            c.best_margin,
         ]
     )
 

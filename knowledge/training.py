@@ -99,14 +99,40 @@ def _fit(x: np.ndarray, y: np.ndarray, names: Sequence[str], balanced: bool = Fa
     return LinearModel(tuple(names), coef, float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale)))
 
 
-def _rank_rows(exs: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [], []
-    for e in exs:
-        if e.target < 0 or e.cands is None or not len(e.cands.ids):
-            continue
-        xs.append(e.cands.rank_x)
-        ys.append((e.cands.ids == e.target).astype(int))
-    return np.vstack(xs), np.concatenate(ys)
+def _fit_ranker(exs: Sequence[Example], c: float = 1.0) -> LinearModel:
+    """Softmax over each question's candidates (a conditional logit), on standardised
+    features: the weights that put the answering clause first among its rivals. A logistic
+    regression over all candidate rows pooled learns mostly to reject far-off clauses, which
+    any feature does, and underweights what tells the right clause from its nearest rival."""
+    from scipy.optimize import minimize
+
+    lists = [
+        (e.cands.rank_x, int(np.flatnonzero(e.cands.ids == e.target)[0]))
+        for e in exs
+        if e.target >= 0 and e.cands is not None and e.target in e.cands.ids
+    ]
+    stacked = np.vstack([x for x, _ in lists])
+    mean, scale = stacked.mean(axis=0), stacked.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    xs = [(x - mean) / scale for x, _ in lists]
+    right = np.vstack([x[t] for x, (_, t) in zip(xs, lists, strict=True)])
+    bounds = np.cumsum([0, *(len(x) for x in xs)])
+    rows = np.vstack(xs)
+    starts = bounds[:-1]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = rows @ w
+        top = np.maximum.reduceat(z, starts)
+        e = np.exp(z - np.repeat(top, np.diff(bounds)))
+        sums = np.add.reduceat(e, starts)
+        p = e / np.repeat(sums, np.diff(bounds))
+        value = float(np.sum(top + np.log(sums)) - np.sum(right @ w)) + 0.5 / c * float(w @ w)
+        grad = rows.T @ p - right.sum(axis=0) + w / c
+        return value, grad
+
+    w = minimize(loss, np.zeros(rows.shape[1]), jac=True, method="L-BFGS-B").x
+    # Folded back to raw-feature weights; a softmax needs no intercept.
+    return LinearModel(RANK_FEATURES, w / scale, float(-np.sum(w * mean / scale)))
 
 
 def _decide_row(e: Example, rank: LinearModel) -> tuple[np.ndarray, int]:
@@ -118,7 +144,7 @@ def _decide_row(e: Example, rank: LinearModel) -> tuple[np.ndarray, int]:
 
 def fit(exs: Sequence[Example]) -> tuple[LinearModel, LinearModel]:
     usable = [e for e in exs if e.cands is not None and len(e.cands.ids)]
-    rank = _fit(*_rank_rows(usable), RANK_FEATURES)
+    rank = _fit_ranker(usable)
     dx = np.vstack([_decide_row(e, rank)[0] for e in usable])
     dy = np.array([int(e.target >= 0) for e in usable])
     return rank, _fit(dx, dy, DECIDE_FEATURES, balanced=True)

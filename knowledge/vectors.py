@@ -70,14 +70,16 @@ class Terms:
         return ids, weights / np.linalg.norm(weights)
 
 
-def fit_tfidf(analyser: str, fit_on: Sequence[str], dtype: type = np.float32):
+def fit_tfidf(analyser: str, fit_on: Sequence[str], dtype: type = np.float32, min_df: int = 1):
     """A fitted scikit-learn vectoriser (for transforming the indexed texts) and its `Terms`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if analyser == "pinyin":
-        vectoriser = TfidfVectorizer(analyzer=pinyin_tokens, sublinear_tf=True, dtype=dtype)
+        vectoriser = TfidfVectorizer(analyzer=pinyin_tokens, sublinear_tf=True, dtype=dtype, min_df=min_df)
     else:
-        vectoriser = TfidfVectorizer(analyzer=analyser, ngram_range=(1, 3), sublinear_tf=True, dtype=dtype)
+        vectoriser = TfidfVectorizer(
+            analyzer=analyser, ngram_range=(1, 3), sublinear_tf=True, dtype=dtype, min_df=min_df
+        )
     vectoriser.fit(list(fit_on))
     return vectoriser, Terms(analyser, dict(vectoriser.vocabulary_), vectoriser.idf_.astype(np.float64))
 
@@ -105,3 +107,35 @@ class IntentModel:
         logits = self.coef[:, ids] @ weights + self.intercept
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
+
+
+@dataclass(frozen=True)
+class LinearClassifier:
+    """A one-vs-rest linear SVM over `Terms`, as plain arrays: its margins, not probabilities,
+    are what a ranker reads (how far one class stands above the others)."""
+
+    terms: Terms
+    classes: np.ndarray  # the label of each column
+    coef: np.ndarray  # terms × classes: a question's few terms pick a few rows
+    intercept: np.ndarray
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[int], c: float = 0.5, min_df: int = 2) -> LinearClassifier:
+        from sklearn.svm import LinearSVC
+
+        vectoriser, terms = fit_tfidf("char_wb", texts, min_df=min_df)
+        model = LinearSVC(C=c)
+        model.fit(vectoriser.transform(texts), np.asarray(labels))
+        coef, intercept = model.coef_, model.intercept_
+        if len(model.classes_) == 2:  # one row, for the second class: the first is its negative
+            coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
+        return cls(
+            terms,
+            np.asarray(model.classes_, dtype=np.int64),
+            np.ascontiguousarray(coef.T, dtype=np.float32),
+            intercept.astype(np.float64),
+        )
+
+    def margins(self, text: str) -> np.ndarray:
+        ids, weights = self.terms.weights(text)
+        return weights @ self.coef[ids].astype(np.float64) + self.intercept

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.answering import AnswerModel, ModelError
@@ -145,3 +146,33 @@ async def test_a_running_bot_uses_an_added_question(make_engine, tmp_path: Path)
     assert fresh is not None and fresh.knowledge_version[-1] == 1
     assert any(q.q == "锟斤拷烫烫烫怎么备案" for q in fresh.knowledge.bank.answerable)
     assert await fresh.reloaded(engine.db) is None  # nothing new: no rebuild
+
+
+def test_ranker_learns_what_tells_the_answer_from_its_nearest_rival() -> None:
+    """Candidates come as a few near rivals and many far-off clauses, and each question's
+    features sit at a level of their own (as a ranker's raw score does: long questions score
+    high everywhere). Feature 0 tells near from far; only feature 1 tells the answer from its
+    near rivals. Judged on putting the answer first among its own question's candidates, the
+    ranker must read feature 1 within the question; a regression over all candidate rows
+    pooled (the model before) put it first for 0.74 of these."""
+    from types import SimpleNamespace
+
+    from knowledge.answering import RANK_FEATURES
+    from knowledge.training import Example, _fit_ranker
+
+    rng = np.random.default_rng(0)
+
+    def question() -> Example:
+        x = rng.normal(0, 0.1, (12, len(RANK_FEATURES)))
+        x[:3, 0] += 3.0  # three near candidates, nine far ones
+        x[:3, 1] += rng.normal(0, 0.3, 3)
+        x[0, 1] += 0.6  # the answer stands a little above its rivals on feature 1 only
+        x += rng.normal(0, 3.0, (1, len(RANK_FEATURES)))  # this question's own level
+        order = rng.permutation(12)
+        cands = SimpleNamespace(ids=np.arange(12), rank_x=x[order])
+        return Example("", "g", int(np.flatnonzero(order == 0)[0]), cands)  # type: ignore[arg-type]
+
+    model = _fit_ranker([question() for _ in range(400)])
+    held_out = [question() for _ in range(400)]
+    first = np.mean([int(np.argmax(model.logit(e.cands.rank_x))) == e.target for e in held_out])  # type: ignore[union-attr]
+    assert first > 0.8

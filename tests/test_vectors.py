@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from knowledge.base import bundled_bank
 from knowledge.intents import load_utterances
 from knowledge.lexicon import normalise
-from knowledge.vectors import IntentModel, char_ngrams, char_wb_ngrams, fit_tfidf
+from knowledge.vectors import IntentModel, LinearClassifier, char_ngrams, char_wb_ngrams, fit_tfidf
 
 EDGES = ["", "a", "ab", "  a  b ", "南京 备案", "x\ty\n\nz", "ＡＢＣ 证书", "我想问下 技能等级认定 咋备案？？"]
 
@@ -81,3 +81,27 @@ def test_nouns_tag_words_as_jieba_posseg_does() -> None:
         mine = list(lexicon._tagged(text))
         # Outside word blocks posseg keeps a run of spaces whole; nouns() treats both alike.
         assert [p for p in mine if p[0].strip()] == [p for p in expected if p[0].strip()], text
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_linear_classifier_margins_are_scikit_learns(n_classes: int) -> None:
+    """The clause classifier answers without scikit-learn; its margins must be LinearSVC's
+    decision function over the same TF-IDF (two classes: one row, stated for both)."""
+    from sklearn.svm import LinearSVC
+
+    bank = bundled_bank()
+    docs = sorted({q.doc for q in bank.answerable})[:n_classes]
+    items = [q for q in bank.answerable if q.doc in docs][::2]
+    texts, labels = [normalise(q.q) for q in items], [docs.index(q.doc) for q in items]
+    mine = LinearClassifier.fit(texts, labels)
+    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    svm = LinearSVC(C=0.5).fit(vectoriser.fit_transform(texts), labels)
+    probes = [normalise(q.q) for q in bank.answerable[1::40]] + ["", "青岛"]
+    expected = svm.decision_function(vectoriser.transform(probes))
+    got = np.array([mine.margins(p) for p in probes])
+    assert list(mine.classes) == list(svm.classes_)
+    if n_classes == 2:
+        np.testing.assert_allclose(got[:, 1], expected, atol=1e-4)
+        np.testing.assert_allclose(got[:, 0], -expected, atol=1e-4)
+    else:
+        np.testing.assert_allclose(got, expected, atol=1e-4)
