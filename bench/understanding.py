@@ -83,7 +83,10 @@ async def run(args: argparse.Namespace) -> None:
                     )
         n = len(items)
         print(json.dumps({"set": str(args.eligibility), "cases": n, "right": right, "asked_instead": asked,
-                          "wrong_or_misrouted": wrong, "rate": round((right + asked) / n, 3)}))  # fmt: skip
+                          "wrong_or_misrouted": wrong, "rate_with_asks": round((right + asked) / n, 3),
+                          "rate": round(right / n, 3)}))  # fmt: skip
+        # "rate" is score_chat.py's (the verdict as labelled); "rate_with_asks" also counts
+        # a fact asked where the writer meant it stated.
     if args.routes:
         items = load(args.routes)
         ok = 0

@@ -129,6 +129,8 @@ def in_region(value: str | None, province: str) -> bool | None:
         return True
     if value == "nonlocal":
         return False
+    if value == "othercity":
+        return None
     if value.startswith("!"):
         # "户口不在河南" says nothing about Jiangsu; "户口不在江苏" does.
         return False if value[1:] == province else None
@@ -138,8 +140,8 @@ def in_region(value: str | None, province: str) -> bool | None:
 def place_name(value: str | None) -> str:
     if value is None:
         return "未说明的地区"
-    if value in ("local", "nonlocal"):
-        return "本地" if value == "local" else "外地"
+    if value in ("local", "nonlocal", "othercity"):
+        return {"local": "本地", "nonlocal": "外省", "othercity": "外地"}[value]
     code = value.lstrip("!")
     province = shared_places().by_code.get(code)
     name = province.name if province else "其他省份"
@@ -178,7 +180,11 @@ def _check(
         if group is None:
             return None, ["group", condition.fact]
         if group != condition.group:
-            verdict.reasons[condition.id] = "只适用于学生组，您报的是职工组"
+            verdict.reasons[condition.id] = (
+                "只适用于学生组；您没有提到在读（学籍），按职工组看"
+                if facts.get("group_inferred")
+                else "只适用于学生组，您报的是职工组"
+            )
             return False, []
     if isinstance(condition, MonthsCondition):
         return _months(condition, rules, facts, verdict)

@@ -6,7 +6,8 @@ into one message ("我在苏州交了14个月社保，户口在河南") and each
 clause that names it. Numbers are read after cn2an turns Chinese numerals into digits.
 
 A place value is a province code ("32"), "!32" (explicitly not that province), "local"
-(本地/本省: the competition's own region) or "nonlocal" (外地/外省).
+(本地/本省: the competition's own region), "nonlocal" (外省: outside its province) or
+"othercity" (外地/异地: outside its city, perhaps not its province).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -32,15 +34,20 @@ SCHOOL_WORDS = re.compile(
 COMPETITION_WORDS = re.compile(r"赛|比武|练兵|打擂|竟赛|大塞|报名|职工组|学生组|competition|contest", re.I)
 # A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
 GRADUATED = re.compile(r"(?<![快要将])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
-_MOVED_TO = re.compile(r"迁(?:到|去|往|至|入)|转到|落户(?:到|在)?")
+_MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?")
 WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
+STUDENT_WORDS = re.compile(SCHOOL_WORDS.pattern + r"|学生|在读|读书|上学|实习|学籍|student", re.I)
 WORKER_GROUP = re.compile(r"职工组|(?<!不是)职工|在职|员工|工人|上班族|企业组")
 EXPLICIT_GROUP = re.compile(r"(学生|职工|企业|教师)组")
 
 _LOCAL = re.compile(r"本地|本省|本市|当地|省内|我省")
 _NONLOCAL = re.compile(r"外地|外省|省外|异地|外市")
+_OUT_OF_PROVINCE = re.compile(r"外省|省外")
+# "外省户口在南京交社保": a place word written onto its role word is that role's, and the named
+# place goes to the other role.
+_BOUND_PLACE = re.compile(r"(外省|省外|外地|异地|外市|本地|本省|本市|当地)(?:的)?(?=户口|户籍|社保|养老)")
 _NEGATION = re.compile(r"不是|没有|没|不在|非")
 
 _YEARS_MONTHS = re.compile(
@@ -48,10 +55,21 @@ _YEARS_MONTHS = re.compile(
 )
 _MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:个\s*(多)?\s*月|months?\b)", re.I)
 _HALF_YEAR = re.compile(r"半年")
-_LESS_THAN = re.compile(r"不到|不满|没满|未满|不足|还差|快|将近|接近")
+_LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
+    r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
 )
+
+# A start date ("2025年9月开始", "从去年国庆起", "今年2月才开始交"): the duration runs from it to today.
+# (一直 is read before digits() turns it into 1直.)
+_SINCE_MARK = r"\s*(?:份)?\s*(?:\d{1,2}\s*[日号])?\s*(?:就|才|刚|开始|起|以来|至今|到现在|一直|1直|来)"
+_SINCE = re.compile(
+    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过年|年初|年底|年中))?)" + _SINCE_MARK
+)
+_SINCE_LAST_MONTH = re.compile(r"上个?月(?:份)?\s*(?:才|刚|开始|起)")
+_YEAR_AGO = {"今年": 0, "去年": 1, "前年": 2}
+_SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "年初": 1, "年中": 6, "年底": 12}
 
 _RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
 _PRIZE_RANK = {"冠军": 1, "头名": 1, "金牌": 1, "亚军": 2, "银牌": 2, "季军": 3, "铜牌": 3}
@@ -97,8 +115,11 @@ def clauses(text: str) -> list[str]:
 
 def duration_months(clause: str) -> tuple[int, bool, str] | None:
     """(months, exact, as said) of the first duration in a clause; exact is False for
-    "一年多", "不到一年" and the like."""
+    "一年多", "不到一年" and the like, and for a duration counted from a start date."""
     num = digits(clause)
+    since = since_months(num)
+    if since is not None:
+        return since
     less = bool(_LESS_THAN.search(clause))
     m = _YEARS_MONTHS.search(num)
     if m and float(m.group(1)) < 60:
@@ -116,6 +137,26 @@ def duration_months(clause: str) -> tuple[int, bool, str] | None:
     return None
 
 
+def since_months(text: str, today: date | None = None) -> tuple[int, bool, str] | None:
+    """Whole months from a stated start date to today: 2025年9月 → 2026年11月 is 14. A year
+    said without its month is read only when every month of it gives the same side of a
+    year ("今年才开始交" is under a year; "2025年开始" in November 2026 could be either)."""
+    today = today or date.today()
+    m = _SINCE.search(text)
+    if m:
+        year = int(m.group(2)) if m.group(2) else today.year - _YEAR_AGO[m.group(3)]
+        season = m.group(4) or _SEASON_MONTH.get(m.group(5) or "")
+        first, last = (int(season), int(season)) if season else (1, 12)
+        low = (today.year - year) * 12 + today.month - last
+        high = (today.year - year) * 12 + today.month - first
+        if 1 <= first <= 12 and 0 <= high < 600 and (low >= 12 or high < 12):
+            months = max(low, 0) if low >= 12 else high
+            return months, False, f"自{m.group('date').strip()}起（约{months}个月）"
+    if _SINCE_LAST_MONTH.search(text):
+        return 1, False, "上个月起（约1个月）"
+    return None
+
+
 def place_value(clause: str, places: Places) -> str | None:
     """Which province a clause puts something in, in the encoding described above."""
     found = places.mentions(clause)
@@ -123,6 +164,8 @@ def place_value(clause: str, places: Places) -> str | None:
         code = found[0].province.code
         before = clause[: found[0].start]
         negated = bool(_NEGATION.search(before[-4:])) or bool(re.search(r"不是|不在", clause[found[0].start :]))
+        if negated and found[0].word not in (found[0].province.name, found[0].province.short):
+            return None  # not this city may still be its province
         return f"!{code}" if negated else code
     return _unnamed_place(clause)
 
@@ -168,12 +211,23 @@ def _extract(text: str) -> Mapping[str, Any]:
         out.set("competition_city", unclaimed[0][1])
     if "pension_place" in out.facts and "pension_months" not in out.facts and re.search(r"一直|都在|连续", text):
         # "在南京上班两年了，社保一直交着": the pension runs as long as the job.
-        found = next((d for c in work if (d := duration_months(c)) is not None), None)
+        # "他2024年就来常州了，社保一直在常州交": or as long as since they came.
+        found = next((d for c in work if (d := duration_months(c)) is not None), None) or next(
+            (d for c in parts if (d := since_months(digits(c))) is not None), None
+        )
         if found is not None:
             out.set("pension_months", found[0])
             out.set("pension_exact", found[1])
             out.set("pension_said", found[2])
+    if "school_type" in out.facts and GRADUATED.search(text):
+        # "在无锡读的本科，去年毕业了": the school was named in another clause; the 学籍 ended.
+        out.facts["school_type"] = "无学籍"
     _read_group(text, out)
+    if "group" not in out.facts and not STUDENT_WORDS.search(text) and _working(text, out.facts):
+        # Someone who tells of their job or their 社保 and of no school has no 学籍 to count:
+        # the student condition cannot hold, so the group need not be asked.
+        out.set("group", "worker")
+        out.set("group_inferred", True)
     _read_rank(text, out)
     return MappingProxyType(out.facts)
 
@@ -193,7 +247,13 @@ _OUTSIDE = re.compile(r"(?:的)?(?:不是|以外|之外|省外|市外|外(?![资
 def places_by_role(clause: str, places: Places) -> dict[str, str]:
     """Each place named in the clause goes to the role word nearest to it ("户口四川社保在南京":
     四川 is the 户口's, 南京 the pension's), as a value in the encoding above."""
-    anchors = [(m.start(), m.end(), role) for role, rx in _ROLE_WORDS.items() for m in rx.finditer(clause)]
+    bound = {m.end() for m in _BOUND_PLACE.finditer(clause)}
+    anchors = [
+        (m.start(), m.end(), role)
+        for role, rx in _ROLE_WORDS.items()
+        for m in rx.finditer(clause)
+        if m.start() not in bound
+    ]
     out: dict[str, str] = {}
     if not anchors:
         return out
@@ -208,6 +268,9 @@ def places_by_role(clause: str, places: Places) -> dict[str, str]:
         before = clause[max(0, mention.start - 4) : mention.start]
         # "户口在江苏省外", "江苏以外": the place named is where it is not.
         negated = bool(_NEGATION.search(before)) or bool(_OUTSIDE.match(clause[end:]))
+        if negated and mention.word not in (mention.province.name, mention.province.short):
+            # "不是无锡本地人": not this city, which may still be its province: unsaid, so asked.
+            continue
         out.setdefault(role, f"!{mention.province.code}" if negated else mention.province.code)
         out.setdefault(f"{role}_word", mention.word)
     return out
@@ -226,7 +289,12 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("pension_months", months)
             out.set("pension_exact", exact)
             out.set("pension_said", said)
-        where = roles.get("pension") or _unnamed_place(clause) or (work_place if "work" not in roles else None)
+        where = (
+            _bound(clause, PENSION_WORDS)
+            or roles.get("pension")
+            or _unnamed_place(clause)
+            or (work_place if "work" not in roles else None)
+        )
         if where is None and not roles:
             where = work_place
         if where is not None:
@@ -238,7 +306,7 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
         if after:
             out.facts["hukou"] = after[0].province.code
     if HUKOU_WORDS.search(clause):
-        where = roles.get("hukou") or (None if roles else _unnamed_place(clause))
+        where = _bound(clause, HUKOU_WORDS) or roles.get("hukou") or (None if roles else _unnamed_place(clause))
         if where is not None and "全国" not in clause:
             out.set("hukou", where)
     elif re.search(r"[\u4e00-\u9fff]{2,3}人$", clause):  # "我是河南人"
@@ -269,12 +337,25 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("level", level)
 
 
+def _bound(clause: str, role: re.Pattern[str]) -> str | None:
+    """The place word written onto this role's word ("外省户口" → outside the province)."""
+    for m in _BOUND_PLACE.finditer(clause):
+        if role.match(clause, m.end()):
+            return _unnamed_place(m.group(1))
+    return None
+
+
 def _unnamed_place(clause: str) -> str | None:
     """外地/本地 and the like, when the clause names no place."""
-    if _NONLOCAL.search(clause):
+    if _OUT_OF_PROVINCE.search(clause):
         return "nonlocal"
-    if _LOCAL.search(clause):
+    if _NONLOCAL.search(clause):
+        # 外地 of a city's competition may be another city of the same province: asked.
+        return "othercity"
+    local = _LOCAL.search(clause)
+    if local and not _NEGATION.search(clause[max(0, local.start() - 2) : local.start()]):
         return "local"
+    # "户口不在本地": not this city, which may still be this province: unsaid, so asked.
     return None
 
 
@@ -306,6 +387,10 @@ def _read_group(text: str, out: Extracted) -> None:
         out.set("group", "student" if explicit.group(1) == "学生" else "worker")
     elif _affirmed(WORKER_GROUP, text):
         out.set("group", "worker")
+
+
+def _working(text: str, facts: Mapping[str, Any]) -> bool:
+    return bool(WORK_WORDS.search(text)) or "pension_months" in facts or "pension_place" in facts
 
 
 def _affirmed(pattern: re.Pattern[str], text: str) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from knowledge.eligibility import EligibilityRules, decide
@@ -93,6 +95,7 @@ def test_competition_requirement_is_checked_only_when_given() -> None:
     assert verdict_for("江苏户口，比赛要求三级以上，我是二级技师").eligible is True
 
 
+_TODAY = date.today()
 EXTRACTION_CASES = [
     (
         "我在苏州交了14个月社保，户口在河南，能报名职工组的焊工比赛吗",
@@ -115,7 +118,11 @@ EXTRACTION_CASES = [
     ("户籍是徐州的", {"hukou": "32"}),
     ("户口不在江苏", {"hukou": "!32"}),
     ("本地户口", {"hukou": "local"}),
-    ("外地户口", {"hukou": "nonlocal"}),
+    # 外地 of a city's competition may be another city of its province (sets 2, 4, 5 label it
+    # missing); 外省 is not the province.
+    ("外地户口", {"hukou": "othercity"}),
+    ("外省户口", {"hukou": "nonlocal"}),
+    ("我不是无锡本地人", {"hukou": None}),
     ("老家四川的", {"hukou": "51"}),
     # Being a student does not say which group's competition (blind set 4 labels it missing): asked.
     ("我是学生", {"group": None}),
@@ -133,6 +140,26 @@ EXTRACTION_CASES = [
     ("比赛要求三级以上", {"level_required": 3}),
     ("比赛要求工作满5年以上", {"work_years_required": 5}),
     ("我是高级工", {"level": 3}),
+    # A start date counts to today (blind set 5: "2025年9月开始在盐城交的社保").
+    (f"社保从{_TODAY.year - 1}年{_TODAY.month}月一直交到现在", {"pension_months": 12}),
+    (f"{_TODAY.year}年1月开始交的社保", {"pension_months": _TODAY.month - 1}),
+    ("社保上个月才开始交", {"pension_months": 1}),
+    (f"社保{_TODAY.year - 3}年开始交的", {"pension_months": 24 + _TODAY.month}),
+    # Said without its month, this year is under a year; last year could be either side: asked.
+    ("今年才开始交社保", {"pension_months": _TODAY.month - 1}),
+    # Someone who tells of a job or of 社保 and of no school is in the 职工组; a student is asked.
+    ("在常州上班，社保交了两年", {"group": "worker"}),
+    ("我是学生，社保交了两年", {"group": None}),
+    # Not this city may still be this province: unsaid (blind set 5).
+    ("户口不在本地", {"hukou": None}),
+    # A place word written onto its role word is that role's; the named place goes to the other.
+    ("外省户口在南京交社保半年", {"hukou": "nonlocal", "pension_place": "32", "pension_months": 6}),
+    ("本地社保交了两年，户口在河南", {"pension_place": "local", "hukou": "41"}),
+    ("社保还没交满一年", {"pension_months": 11, "pension_exact": False}),
+    ("苏州这边一天没交过", {"pension_months": 0}),
+    ("户口已经从南京迁回安徽老家了", {"hukou": "34"}),
+    # The school named in one clause, its end in another: no 学籍 any more.
+    ("我在无锡读的本科，去年毕业了", {"school_type": "无学籍"}),
 ]
 
 
@@ -261,7 +288,8 @@ async def test_a_new_question_after_a_verdict_is_a_new_case(make_engine) -> None
     [first] = await engine.handle(msg("我是学生，在无锡职业技术学院读书，户口安徽，能参加无锡学生组的比赛吗"))
     assert first.payload["eligible"] is True
     [second] = await engine.handle(msg("我想报名江苏的电工比赛，社保交了八个月"))
-    assert second.payload["eligible"] is None and second.payload["asking"] == "group"  # nothing carried over
+    # Nothing carried over: the first message's 户口 is asked again.
+    assert second.payload["eligible"] is None and second.payload["asking"] == "hukou"
 
 
 # -- #12: facts read from the words that state them ---------------------------------------
