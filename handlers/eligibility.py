@@ -156,7 +156,12 @@ class Eligibility:
             return None
         if asking is None and (more := _more_pension(ctx.text)) and "pension_months" in session["facts"]:
             return self._what_if(session, more)
-        found = _answer_from_text(ctx.text, asking)
+        # What the reply says anew: "单位给我交了养老保险" repeats a 职工组 already answered and
+        # still says nothing of how long.
+        known = session["facts"]
+        found = {k: v for k, v in _answer_from_text(ctx.text, asking).items() if known.get(k) != v}
+        if "group" not in found:
+            found.pop("group_inferred", None)
         if not found:
             if asking and not ctx.asks_a_question():
                 hint = "请告诉我交了多长时间，例如“14个月”“一年半”。" if asking == "pension" else "没看懂您的回答。"

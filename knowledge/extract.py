@@ -26,8 +26,10 @@ from knowledge.places import Places, shared_places
 # Keyword-style messages ("社保交了一年 户口四川 江苏大赛") separate their facts by single spaces.
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n、]+|(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])")
 
-PENSION_WORDS = re.compile(r"社保|养老保险|养老|参保|缴费|五险|pension|social insurance", re.I)
-HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家|hukou|household registration", re.I)
+# 社包/社宝: how 社保 is mistyped (homophones).
+PENSION_WORDS = re.compile(r"社保|社包|社宝|养老保险|养老|参保|缴费|五险|pension|social (?:insurance|security)", re.I)
+# 身份证是安徽的: the ID card's province is the 户籍's.
+HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家|身份证|hukou|household registration", re.I)
 SCHOOL_WORDS = re.compile(
     r"学籍|院校|学校|技校|技师学院|技工|职校|职业学院|职业技术学院|高职|中职|职专|大学|学院|大专|本科|高校"
 )
@@ -35,7 +37,8 @@ COMPETITION_WORDS = re.compile(r"赛|比武|练兵|打擂|竟赛|大塞|报名|�
 # A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
 GRADUATED = re.compile(r"(?<![快要将])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
 _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?")
-WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工")
+# 厂/公司/单位: where one works is where the employer pays the 社保.
+WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工|厂|公司|单位")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
 STUDENT_WORDS = re.compile(SCHOOL_WORDS.pattern + r"|学生|在读|读书|上学|实习|学籍|student", re.I)
@@ -59,17 +62,20 @@ _LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
     r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
+    r"|(?:没|没有|未)(?:有)?给(?:我|他|她)?(?:交|缴)(?:过)?(?:社保|养老)"
+    r"|(?:社保|养老)(?:也|都|一直|还)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
 )
 
 # A start date ("2025年9月开始", "从去年国庆起", "今年2月才开始交"): the duration runs from it to today.
 # (一直 is read before digits() turns it into 1直.)
 _SINCE_MARK = r"\s*(?:份)?\s*(?:\d{1,2}\s*[日号])?\s*(?:就|才|刚|开始|起|以来|至今|到现在|一直|1直|来)"
 _SINCE = re.compile(
-    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过年|年初|年底|年中))?)" + _SINCE_MARK
+    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过年|元旦|年初|年底|年中))?)"
+    + _SINCE_MARK
 )
 _SINCE_LAST_MONTH = re.compile(r"上个?月(?:份)?\s*(?:才|刚|开始|起)")
 _YEAR_AGO = {"今年": 0, "去年": 1, "前年": 2}
-_SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "年初": 1, "年中": 6, "年底": 12}
+_SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "元旦": 1, "年初": 1, "年中": 6, "年底": 12}
 
 _RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
 _PRIZE_RANK = {"冠军": 1, "头名": 1, "金牌": 1, "亚军": 2, "银牌": 2, "季军": 3, "铜牌": 3}
@@ -204,12 +210,19 @@ def _extract(text: str) -> Mapping[str, Any]:
     for clause in parts:
         _read_clause(clause, places, out, work_place)
         if not any(rx.search(clause) for rx in (*_ROLE_WORDS.values(), _MOVED_TO)):
-            unclaimed += [(m.province.code, m.word) for m in places.mentions(clause)]
+            unclaimed += [
+                (m.province.code, m.word)
+                for m in places.mentions(clause)
+                # "新疆的学生", "甘肃、贵州来的学生": where people come from, not where it is held.
+                if not _ORIGIN.match(clause, m.start + len(m.word))
+            ]
     if "competition_place" not in out.facts and unclaimed and COMPETITION_WORDS.search(text):
         # "杭州 技能大赛 江苏户口": a place standing on its own beside a competition is where it is held.
         out.set("competition_place", unclaimed[0][0])
         out.set("competition_city", unclaimed[0][1])
-    if "pension_place" in out.facts and "pension_months" not in out.facts and re.search(r"一直|都在|连续", text):
+    if "pension_months" not in out.facts:
+        _read_paid_on(parts, out)
+    if "pension_place" in out.facts and "pension_months" not in out.facts and _SINCE_JOINED.search(text):
         # "在南京上班两年了，社保一直交着": the pension runs as long as the job.
         # "他2024年就来常州了，社保一直在常州交": or as long as since they came.
         found = next((d for c in work if (d := duration_months(c)) is not None), None) or next(
@@ -223,7 +236,7 @@ def _extract(text: str) -> Mapping[str, Any]:
         # "在无锡读的本科，去年毕业了": the school was named in another clause; the 学籍 ended.
         out.facts["school_type"] = "无学籍"
     _read_group(text, out)
-    if "group" not in out.facts and not STUDENT_WORDS.search(text) and _working(text, out.facts):
+    if "group" not in out.facts and not _student(text) and _working(text, out.facts):
         # Someone who tells of their job or their 社保 and of no school has no 学籍 to count:
         # the student condition cannot hold, so the group need not be asked.
         out.set("group", "worker")
@@ -231,6 +244,8 @@ def _extract(text: str) -> Mapping[str, Any]:
     _read_rank(text, out)
     return MappingProxyType(out.facts)
 
+
+_ORIGIN = re.compile(r"[、\u4e00-\u9fff]{0,3}?(?:的)?(?:学生|人|来的|籍|老乡|小伙|姑娘)")
 
 _ROLE_WORDS = {
     "pension": PENSION_WORDS,
@@ -293,7 +308,9 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             _bound(clause, PENSION_WORDS)
             or roles.get("pension")
             or _unnamed_place(clause)
-            or (work_place if "work" not in roles else None)
+            # "在常州上班交社保": the job's place, said in the same clause or another.
+            or roles.get("work")
+            or work_place
         )
         if where is None and not roles:
             where = work_place
@@ -387,6 +404,35 @@ def _read_group(text: str, out: Extracted) -> None:
         out.set("group", "student" if explicit.group(1) == "学生" else "worker")
     elif _affirmed(WORKER_GROUP, text):
         out.set("group", "worker")
+
+
+# The pension paid from the start: as long as the job, or since the date the person came.
+_SINCE_JOINED = re.compile(r"一直|都在|连续|没断|当月|那个月|入职")
+_PAID = re.compile(r"交|缴")
+
+
+def _read_paid_on(parts: list[str], out: Extracted) -> None:
+    """ "灵活就业自个儿交的社保，交了一年零三个月了": a duration said of paying, in a clause after
+    the one that names the 社保, is the 社保's."""
+    named = False
+    for clause in parts:
+        if PENSION_WORDS.search(clause):
+            named = True
+            continue
+        if named and (_PAID.search(clause) or _LESS_THAN.search(clause) or re.search(r"加起来|总共|一共", clause)):
+            found = duration_months(clause)
+            if found is not None:
+                out.set("pension_months", found[0])
+                out.set("pension_exact", found[1])
+                out.set("pension_said", found[2])
+                return
+
+
+def _student(text: str) -> bool:
+    """Tells of studying: not denied ("非在校学生"), not ended ("去年毕业了，现在在厂里上班")."""
+    if GRADUATED.search(text):
+        return False
+    return _affirmed(STUDENT_WORDS, text) and not re.search(r"非在校|不是学生|不在读|没在读|没上学", text)
 
 
 def _working(text: str, facts: Mapping[str, Any]) -> bool:
