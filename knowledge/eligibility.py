@@ -211,6 +211,9 @@ def _months(
     if months == 0:
         verdict.reasons[c.id] = f"没有在{rules.short}缴纳基本养老保险"
         return False, []
+    if facts.get(f"{c.fact}_approx") and abs(months - c.at_least) <= 1:
+        # "一年左右" may fall either side of the line: how long exactly is asked.
+        return None, [c.fact]
     if inside is None and months >= c.at_least:
         return None, [f"{c.fact}_place"]
     if months >= c.at_least:
@@ -294,6 +297,8 @@ def merge_facts(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[st
                 f"{FACT_LABELS[key]}：之前是“{describe_fact(key, before)}”，现在按“{describe_fact(key, value)}”"
             )
         merged[key] = value
+        if key.endswith("_months") and f"{key[:-7]}_approx" not in new:
+            merged.pop(f"{key[:-7]}_approx", None)  # a duration said again is as exact as now said
     return merged, changed
 
 

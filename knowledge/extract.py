@@ -58,11 +58,12 @@ _YEARS_MONTHS = re.compile(
 )
 _MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:个\s*(多)?\s*月|months?\b)", re.I)
 _HALF_YEAR = re.compile(r"半年")
+_ABOUT = re.compile(r"左右|大概|大约|差不多|上下")
 _LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
     r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
-    r"|(?:没|没有|未)(?:有)?给(?:我|他|她)?(?:交|缴)(?:过)?(?:社保|养老)"
+    r"|(?<!给)(?:没|没有|未)(?:有)?给(?:我|他|她)?(?:交|缴)(?:过)?(?:社保|养老)"
     r"|(?:社保|养老)(?:也|都|一直|还)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
 )
 
@@ -304,6 +305,8 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("pension_months", months)
             out.set("pension_exact", exact)
             out.set("pension_said", said)
+            if _ABOUT.search(clause):
+                out.set("pension_approx", True)
         where = (
             _bound(clause, PENSION_WORDS)
             or roles.get("pension")

@@ -157,6 +157,8 @@ EXTRACTION_CASES = [
     ("本地社保交了两年，户口在河南", {"pension_place": "local", "hukou": "41"}),
     ("社保还没交满一年", {"pension_months": 11, "pension_exact": False}),
     ("苏州这边一天没交过", {"pension_months": 0}),
+    ("工地到底给没给交社保我也不清楚", {"pension_months": None}),
+    ("在无锡交社保一年左右", {"pension_months": 12, "pension_approx": True}),
     ("户口已经从南京迁回安徽老家了", {"hukou": "34"}),
     # The school named in one clause, its end in another: no 学籍 any more.
     ("我在无锡读的本科，去年毕业了", {"school_type": "无学籍"}),
@@ -355,3 +357,13 @@ async def test_a_what_if_after_a_verdict_is_answered(make_engine, follow_up) -> 
     assert "按您说的再缴" in again.text
     [still] = await engine.handle(msg("再交多久都行吗"))  # no number: not a what-if, nothing breaks
     assert still.payload.get("intent") != "error"
+
+
+async def test_about_a_year_is_asked_exactly_then_decided(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """"一年左右" may be either side of the line (set 2 labels it missing): asked, and the exact
+    answer decides instead of asking again."""
+    engine = await make_engine()
+    [asked] = await engine.handle(msg("在无锡交社保一年左右，户口河南，无锡的比赛够条件吗"))
+    assert asked.payload["eligible"] is None and asked.payload["asking"] == "pension"
+    [verdict] = await engine.handle(msg("13个月"))
+    assert verdict.payload["eligible"] is True
