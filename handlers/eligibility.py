@@ -302,6 +302,8 @@ class Eligibility:
         rules = verdict.ruleset
         assert rules is not None
         lines = [*notes]
+        if facts.get("competition_inferred"):
+            lines.append(f"（您没有说比赛在哪里举办，按{rules.short}的比赛来看；如果不在{rules.short}，请告诉我。）")
         names = {c.id: c.text for c in rules.conditions}
         if verdict.eligible:
             lines.append(f"**可以报名**（按{rules.short}的规定）。")

@@ -33,7 +33,7 @@ HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家|身份证|hukou|household
 SCHOOL_WORDS = re.compile(
     r"学籍|院校|学校|技校|技师学院|技工|职校|职业学院|职业技术学院|高职|中职|职专|大学|学院|大专|本科|高校"
 )
-COMPETITION_WORDS = re.compile(r"赛|比武|练兵|打擂|竟赛|大塞|报名|职工组|学生组|competition|contest", re.I)
+COMPETITION_WORDS = re.compile(r"赛|比武|比舞|练兵|打擂|竟赛|大塞|报名|职工组|学生组|competition|contest", re.I)
 # A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
 GRADUATED = re.compile(r"(?<![快要将])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
 _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?")
@@ -233,6 +233,8 @@ def _extract(text: str) -> Mapping[str, Any]:
             out.set("pension_months", found[0])
             out.set("pension_exact", found[1])
             out.set("pension_said", found[2])
+    if "competition_place" not in out.facts and COMPETITION_WORDS.search(text):
+        _infer_competition_place(text, out, work_place)
     if "school_type" in out.facts and GRADUATED.search(text):
         # "在无锡读的本科，去年毕业了": the school was named in another clause; the 学籍 ended.
         out.facts["school_type"] = "无学籍"
@@ -429,6 +431,20 @@ def _read_paid_on(parts: list[str], out: Extracted) -> None:
                 out.set("pension_exact", found[1])
                 out.set("pension_said", found[2])
                 return
+
+
+_HERE = re.compile(r"市里|本市|本地|当地|我们这|这边|省里|区里")
+
+
+def _infer_competition_place(text: str, out: Extracted, work_place: str | None) -> None:
+    """ "在常州读技校…学校推荐他去参加市里技能大赛": a competition said to be here (市里, 本地,
+    这边) by someone whose job, 社保 and school are all in one province is that province's;
+    marked as inferred, so the reply says so. A competition not placed at all is asked."""
+    lived = {v for v in (work_place, out.facts.get("pension_place"), out.facts.get("school_place")) if v}
+    provinces = {v for v in lived if v.isdigit()}
+    if len(provinces) == 1 and lived == provinces and _HERE.search(text):
+        out.set("competition_place", provinces.pop())
+        out.set("competition_inferred", True)
 
 
 def _student(text: str) -> bool:

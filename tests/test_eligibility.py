@@ -367,3 +367,12 @@ async def test_about_a_year_is_asked_exactly_then_decided(make_engine) -> None: 
     assert asked.payload["eligible"] is None and asked.payload["asking"] == "pension"
     [verdict] = await engine.handle(msg("13个月"))
     assert verdict.payload["eligible"] is True
+
+
+async def test_a_competition_said_to_be_here_is_in_the_province_the_person_lives_in(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """"市里的比赛" by a 常州 student is 江苏's, and the reply says it went by that; one not placed
+    at all is still asked (test above)."""
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("我儿子在常州一所技校读二年级，户口在安徽，学校推荐他去参加市里技能大赛的学生组，能报吗"))
+    assert reply.payload["eligible"] is True and reply.payload["met"] == ["school"]
+    assert "您没有说比赛在哪里举办，按江苏的比赛来看" in reply.text
