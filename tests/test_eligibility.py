@@ -373,6 +373,7 @@ async def test_a_competition_said_to_be_here_is_in_the_province_the_person_lives
     """"市里的比赛" by a 常州 student is 江苏's, and the reply says it went by that; one not placed
     at all is still asked (test above)."""
     engine = await make_engine()
-    [reply] = await engine.handle(msg("我儿子在常州一所技校读二年级，户口在安徽，学校推荐他去参加市里技能大赛的学生组，能报吗"))
+    text = "我儿子在常州一所技校读二年级，户口在安徽，学校推荐他去参加市里技能大赛的学生组，能报吗"
+    [reply] = await engine.handle(msg(text))
     assert reply.payload["eligible"] is True and reply.payload["met"] == ["school"]
     assert "您没有说比赛在哪里举办，按江苏的比赛来看" in reply.text
