@@ -63,6 +63,7 @@ DECIDE_FEATURES = (
     "length",
     "has_bank",
     "k_max",
+    "k_oos",
 )
 
 
@@ -175,19 +176,22 @@ class BankIndex:
         self._sounds = _Postings(sound_terms, vstack(rows_s).tocsr())
         self._char_parts = _offsets(["ans", "oos", "text", "centroid"], [m.shape[0] for m in rows_c])
         self._sound_parts = _offsets(["ans_py", "oos_py", "centroid_py"], [m.shape[0] for m in rows_s])
-        self.classifier = _clause_classifier(answerable, self.owner, texts)
+        self.classifier = _clause_classifier(answerable, self.owner, texts, out_of_scope)
 
-    def margins(self, question: str) -> np.ndarray:
-        """The classifier's margin for every clause. A clause it was not trained on (no bank
-        questions) is not judged by it: it stands level with the best, and the other views
-        (its text, the word ranker) decide; without a classifier all stand at 0."""
+    def margins(self, question: str) -> tuple[np.ndarray, float]:
+        """The classifier's margin for every clause, and for "out of scope" (the bank's
+        neighbouring questions as one class of their own). A clause it was not trained on (no
+        bank questions) is not judged by it: it stands level with the best clause, and the
+        other views (its text, the word ranker) decide; without a classifier all stand at 0."""
         out = np.zeros(len(self.passages))
         if self.classifier is None:
-            return out
+            return out, 0.0
         scores = self.classifier.margins(normalise(question))
-        out[:] = scores.max()
-        out[self.classifier.classes] = scores
-        return out
+        clauses = self.classifier.classes >= 0
+        out[:] = scores[clauses].max()
+        out[self.classifier.classes[clauses]] = scores[clauses]
+        oos = scores[~clauses]
+        return out, float(oos[0]) if len(oos) else float(out.max()) - 1.0
 
     def similarities(self, question: str) -> dict[str, np.ndarray]:
         q = normalise(question)
@@ -197,15 +201,18 @@ class BankIndex:
         return out
 
 
-def _clause_classifier(questions: list[str], owner: np.ndarray, texts: list[str]) -> LinearClassifier | None:
+def _clause_classifier(
+    questions: list[str], owner: np.ndarray, texts: list[str], out_of_scope: list[str]
+) -> LinearClassifier | None:
     """Trained on the bank's questions and, as one more example each, the texts of the clauses
-    they ask about. Only clauses with questions are classes: a clause known by its text alone
-    is scored by the other views, so a thousand unbanked notices cost nothing here."""
+    they ask about; the out-of-scope questions are one more class (-1). Only clauses with
+    questions are classes: a clause known by its text alone is scored by the other views, so a
+    thousand unbanked notices cost nothing here."""
     banked = np.unique(owner)
     if len(banked) < 2:
         return None
-    samples = questions + [texts[i] for i in banked]
-    labels = np.concatenate([owner, banked])
+    samples = questions + [texts[i] for i in banked] + out_of_scope
+    labels = np.concatenate([owner, banked, np.full(len(out_of_scope), -1)])
     return LinearClassifier.fit(samples, labels.tolist())
 
 
@@ -233,12 +240,13 @@ class Candidates:
     sims: dict[str, np.ndarray]
     result: SearchResult
     best_margin: float  # the classifier's top margin: low when no clause's questions look like this one
+    oos_lead: float  # how far "out of scope" stands above the best clause in the classifier's eyes
 
 
 def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candidates:
     result = retriever.search(question, k=RANKER_DEPTH)
     sims = index.similarities(question)
-    margins = index.margins(question)
+    margins, oos_margin = index.margins(question)
     # The margin as distance below the best, in this question's own spread of margins.
     k_z = (margins - margins.max()) / (margins.std() + 1e-9)
     n = len(index.passages)
@@ -284,7 +292,7 @@ def candidates(question: str, retriever: Retriever, index: BankIndex) -> Candida
             ]
         )
     rank_x = np.asarray(rows, dtype=np.float64).reshape(-1, len(RANK_FEATURES))
-    return Candidates(ids, rank_x, sims, result, float(margins.max()))
+    return Candidates(ids, rank_x, sims, result, float(margins.max()), oos_margin - float(margins.max()))
 
 
 def _knn_share(ans: np.ndarray, oos: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
@@ -333,6 +341,7 @@ def decision_row(c: Candidates, logits: np.ndarray, best: int) -> np.ndarray:
             math.log1p(len(result.question)),
             x[RANK_FEATURES.index("has_bank")],
             c.best_margin,
+            c.oos_lead,
         ]
     )
 
