@@ -360,7 +360,7 @@ async def test_a_what_if_after_a_verdict_is_answered(make_engine, follow_up) -> 
 
 
 async def test_about_a_year_is_asked_exactly_then_decided(make_engine) -> None:  # type: ignore[no-untyped-def]
-    """"一年左右" may be either side of the line (set 2 labels it missing): asked, and the exact
+    """ "一年左右" may be either side of the line (set 2 labels it missing): asked, and the exact
     answer decides instead of asking again."""
     engine = await make_engine()
     [asked] = await engine.handle(msg("在无锡交社保一年左右，户口河南，无锡的比赛够条件吗"))
@@ -370,7 +370,7 @@ async def test_about_a_year_is_asked_exactly_then_decided(make_engine) -> None: 
 
 
 async def test_a_competition_said_to_be_here_is_in_the_province_the_person_lives_in(make_engine) -> None:  # type: ignore[no-untyped-def]
-    """"市里的比赛" by a 常州 student is 江苏's, and the reply says it went by that; one not placed
+    """ "市里的比赛" by a 常州 student is 江苏's, and the reply says it went by that; one not placed
     at all is still asked (test above)."""
     engine = await make_engine()
     text = "我儿子在常州一所技校读二年级，户口在安徽，学校推荐他去参加市里技能大赛的学生组，能报吗"
