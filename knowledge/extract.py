@@ -27,7 +27,9 @@ from knowledge.places import Places, shared_places
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n、]+|(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])")
 
 # 社包/社宝: how 社保 is mistyped (homophones).
-PENSION_WORDS = re.compile(r"社保|社包|社宝|养老保险|养老|参保|缴费|五险|pension|social (?:insurance|security)", re.I)
+PENSION_WORDS = re.compile(
+    r"社保|社包|社宝|设保|社会保险|养老保险|养老|参保|缴费|五险|pension|social (?:insurance|security)", re.I
+)
 # 身份证是安徽的: the ID card's province is the 户籍's.
 HUKOU_WORDS = re.compile(r"户口|户籍|籍贯|老家|身份证|hukou|household registration", re.I)
 SCHOOL_WORDS = re.compile(
@@ -35,7 +37,7 @@ SCHOOL_WORDS = re.compile(
 )
 COMPETITION_WORDS = re.compile(r"赛|比武|比舞|练兵|打擂|竟赛|大塞|报名|职工组|学生组|competition|contest", re.I)
 # A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
-GRADUATED = re.compile(r"(?<![快要将])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
+GRADUATED = re.compile(r"(?<![快要将没未])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
 _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?")
 # 厂/公司/单位: where one works is where the employer pays the 社保.
 WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工|厂|公司|单位")
@@ -58,25 +60,32 @@ _YEARS_MONTHS = re.compile(
 )
 _MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:个\s*(多)?\s*月|months?\b)", re.I)
 _HALF_YEAR = re.compile(r"半年")
-_ABOUT = re.compile(r"左右|大概|大约|差不多|上下")
+# 七八个月, 两三年: two neighbouring numerals are a range (cn2an would read 七八 as 78).
+_RANGE = re.compile(r"(一|二|两|三|四|五|六|七|八|九)(二|三|四|五|六|七|八|九|十)(?=\s*(?:个|年|月))")
+_SHORT_OF = re.compile(r"差\s*(\d{1,2})\s*个?\s*月\s*(?:就|才)?满\s*(\d)\s*年")
+_ABOUT = re.compile(r"左右|大概|大约|差不多|上下|[一二两三四五六七八九][二三四五六七八九十](?=\s*(?:个|年|月))")
 _LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
     r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
+    r"|(?:从未|从没|没|没有|未)(?:有)?在[^，。,]{1,6}(?:交|缴纳|缴|参保)过"
     r"|(?<!给)(?:没|没有|未)(?:有)?给(?:我|他|她)?(?:交|缴)(?:过)?(?:社保|养老)"
     r"|(?:社保|养老)(?:也|都|一直|还)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
 )
 
 # A start date ("2025年9月开始", "从去年国庆起", "今年2月才开始交"): the duration runs from it to today.
 # (一直 is read before digits() turns it into 1直.)
-_SINCE_MARK = r"\s*(?:份)?\s*(?:\d{1,2}\s*[日号])?\s*(?:就|才|刚|开始|起|以来|至今|到现在|一直|1直|来)"
+_SINCE_MARK = (
+    r"\s*(?:份)?\s*(?:\d{1,2}\s*[日号])?\s*"
+    r"(?:就|才|刚|开始|起|以来|至今|到现在|一直|1直|来|入职|参保|(?:[^，。,\d]{1,6}?(?:开始|起)(?:给[我他她]?)?(?:交|缴|参保)))"
+)
 _SINCE = re.compile(
-    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过年|元旦|年初|年底|年中))?)"
+    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过完年|过年|元旦|年初|年底|年中))?)"
     + _SINCE_MARK
 )
 _SINCE_LAST_MONTH = re.compile(r"上个?月(?:份)?\s*(?:才|刚|开始|起)")
 _YEAR_AGO = {"今年": 0, "去年": 1, "前年": 2}
-_SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "元旦": 1, "年初": 1, "年中": 6, "年底": 12}
+_SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "过完年": 2, "元旦": 1, "年初": 1, "年中": 6, "年底": 12}
 
 _RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
 _PRIZE_RANK = {"冠军": 1, "头名": 1, "金牌": 1, "亚军": 2, "银牌": 2, "季军": 3, "铜牌": 3}
@@ -122,7 +131,12 @@ def clauses(text: str) -> list[str]:
 
 def duration_months(clause: str) -> tuple[int, bool, str] | None:
     """(months, exact, as said) of the first duration in a clause; exact is False for
-    "一年多", "不到一年" and the like, and for a duration counted from a start date."""
+    "一年多", "不到一年" and the like, and for a duration counted from a start date. A range
+    ("七八个月") is read as its upper end, and marked approximate by `_ABOUT`."""
+    clause = _RANGE.sub(lambda m: m.group(2), clause)
+    short = _SHORT_OF.search(digits(clause))
+    if short:  # "差两个月满一年": a year less two months
+        return max(int(short.group(2)) * 12 - int(short.group(1)), 0), True, short.group(0)
     num = digits(clause)
     since = since_months(num)
     if since is not None:
@@ -206,7 +220,7 @@ def _extract(text: str) -> Mapping[str, Any]:
     out = Extracted()
     parts = clauses(text)
     work = [c for c in parts if WORK_WORDS.search(c)]
-    work_place = next((v for c in work if (v := place_value(c, places)) is not None), None)
+    work_place = next((v for c in work if (v := _work_place(c, places)) is not None), None)
     unclaimed: list[tuple[str, str]] = []
     for clause in parts:
         _read_clause(clause, places, out, work_place)
@@ -248,6 +262,8 @@ def _extract(text: str) -> Mapping[str, Any]:
     return MappingProxyType(out.facts)
 
 
+_OTHER_ROLE = re.compile(PENSION_WORDS.pattern + "|" + WORK_WORDS.pattern + "|" + SCHOOL_WORDS.pattern, re.I)
+_TO = re.compile(r"调到|转到|来到|迁到|去了|到了|换到|跳槽到")
 _ORIGIN = re.compile(r"[、\u4e00-\u9fff]{0,3}?(?:的)?(?:学生|人|来的|籍|老乡|小伙|姑娘)")
 
 _ROLE_WORDS = {
@@ -322,7 +338,8 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
         if where is not None:
             out.set("pension_place", where)
     moved = _MOVED_TO.search(clause)
-    if moved and (HUKOU_WORDS.search(clause) or out.facts.get("hukou")):
+    # (社保转到南京 moves the 社保, not the 户口.)
+    if moved and (HUKOU_WORDS.search(clause) or (out.facts.get("hukou") and not _OTHER_ROLE.search(clause))):
         # "户口本来是南通的，前几年迁到上海去了": the 户口 is where it moved to.
         after = places.mentions(clause[moved.end() :])
         if after:
@@ -365,6 +382,14 @@ def _bound(clause: str, role: re.Pattern[str]) -> str | None:
         if role.match(clause, m.end()):
             return _unnamed_place(m.group(1))
     return None
+
+
+def _work_place(clause: str, places: Places) -> str | None:
+    """Where the job is: "从上海调到我们无锡分公司" is 无锡's."""
+    to = _TO.search(clause)
+    if to is not None and (after := place_value(clause[to.end() :], places)) is not None:
+        return after
+    return place_value(clause, places)
 
 
 def _unnamed_place(clause: str) -> str | None:

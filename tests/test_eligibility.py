@@ -160,6 +160,16 @@ EXTRACTION_CASES = [
     ("工地到底给没给交社保我也不清楚", {"pension_months": None}),
     ("在无锡交社保一年左右", {"pension_months": 12, "pension_approx": True}),
     ("户口已经从南京迁回安徽老家了", {"hukou": "34"}),
+    # Blind set 6: ranges, "short of a year", dates with the paying later in the clause.
+    ("社保才交了七八个月", {"pension_months": 8}),
+    ("在扬州交社保差两个月满一年", {"pension_months": 10}),
+    (f"{_TODAY.year}年1月份厂里才开始给交社保", {"pension_months": _TODAY.month - 1}),
+    ("此前从未在江苏缴纳过社会保险", {"pension_months": 0}),
+    ("在南京交设保十一个月", {"pension_months": 11}),
+    # 社保 moving is not the 户口 moving; a job moved to a place is there.
+    ("户口在上海，社保今年5月才转到南京", {"hukou": "31"}),
+    ("从上海调到我们无锡分公司，社保在公司交", {"pension_place": "32"}),
+    ("在苏州一所技工学校读书还没毕业", {"school_type": "技工院校"}),
     # The school named in one clause, its end in another: no 学籍 any more.
     ("我在无锡读的本科，去年毕业了", {"school_type": "无学籍"}),
 ]
