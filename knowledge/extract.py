@@ -45,7 +45,7 @@ REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
 STUDENT_WORDS = re.compile(SCHOOL_WORDS.pattern + r"|学生|在读|读书|上学|实习|学籍|student", re.I)
 WORKER_GROUP = re.compile(r"职工组|(?<!不是)职工|在职|员工|工人|上班族|企业组")
-EXPLICIT_GROUP = re.compile(r"(学生|职工|企业|教师)组")
+EXPLICIT_GROUP = re.compile(r"(学生|职工|企业|教师)(?:组|(?:技能)?(?:大赛|竞赛|比赛|赛))")
 
 _LOCAL = re.compile(r"本地|本省|本市|当地|省内|我省")
 _NONLOCAL = re.compile(r"外地|外省|省外|异地|外市")
@@ -83,6 +83,7 @@ _SINCE = re.compile(
     r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过完年|过年|元旦|年初|年底|年中))?)"
     + _SINCE_MARK
 )
+_SINCE_MONTH = re.compile(r"(?<![\d年个])(\d{1,2})\s*月" + _SINCE_MARK)
 _SINCE_LAST_MONTH = re.compile(r"上个?月(?:份)?\s*(?:才|刚|开始|起)")
 _YEAR_AGO = {"今年": 0, "去年": 1, "前年": 2}
 _SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "过完年": 2, "元旦": 1, "年初": 1, "年中": 6, "年底": 12}
@@ -175,6 +176,12 @@ def since_months(text: str, today: date | None = None) -> tuple[int, bool, str] 
             return months, False, f"自{m.group('date').strip()}起（约{months}个月）"
     if _SINCE_LAST_MONTH.search(text):
         return 1, False, "上个月起（约1个月）"
+    m = _SINCE_MONTH.search(text)
+    if m:  # "7月进厂才开始交": the last July
+        month = int(m.group(1))
+        months = today.month - month + (12 if month > today.month else 0)
+        if 1 <= month <= 12:
+            return months, False, f"自{m.group(1)}月起（约{months}个月）"
     return None
 
 
@@ -237,8 +244,14 @@ def _extract(text: str) -> Mapping[str, Any]:
         out.set("competition_city", unclaimed[0][1])
     if "pension_months" not in out.facts:
         _read_paid_on(parts, out)
-    if "pension_place" in out.facts and "pension_months" not in out.facts and _SINCE_JOINED.search(text):
-        # "在南京上班两年了，社保一直交着": the pension runs as long as the job.
+    paid_at_work = work_place is not None and out.facts.get("pension_place") == work_place
+    if (
+        "pension_place" in out.facts
+        and "pension_months" not in out.facts
+        and (_SINCE_JOINED.search(text) or paid_at_work)
+    ):
+        # "在南京上班两年了，社保一直交着", "勒太仓厂里做了两年，社保太仓交额": the pension runs
+        # as long as the job, when said to run on or to be paid where the job is.
         # "他2024年就来常州了，社保一直在常州交": or as long as since they came.
         found = next((d for c in work if (d := duration_months(c)) is not None), None) or next(
             (d for c in parts if (d := since_months(digits(c))) is not None), None

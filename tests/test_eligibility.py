@@ -170,6 +170,9 @@ EXTRACTION_CASES = [
     ("户口在上海，社保今年5月才转到南京", {"hukou": "31"}),
     ("从上海调到我们无锡分公司，社保在公司交", {"pension_place": "32"}),
     ("在苏州一所技工学校读书还没毕业", {"school_type": "技工院校"}),
+    ("7月进厂才开始交社保", {"pension_months": (_TODAY.month - 7) % 12}),
+    ("勒太仓厂里做了两年，社保太仓交额", {"pension_months": 24, "pension_place": "32"}),
+    ("江苏省职业院校学生技能大赛", {"group": "student"}),
     # The school named in one clause, its end in another: no 学籍 any more.
     ("我在无锡读的本科，去年毕业了", {"school_type": "无学籍"}),
 ]
