@@ -203,9 +203,12 @@ class PolicyQA:
             lines.append(f"【{topic.name}】{topic.referral}")
         # The places asked about get their own contacts, and never a 举报电话 as general help.
         contacts = [c for c in self.kb.contacts_for(result.regions) if "举报" not in c.text] if result.regions else []
+        # A place whose notice gives no contact is still named: its own office is the referral.
+        uncontacted = sorted({_short_region(r) for r in result.regions} - {_short_region(c.region) for c in contacts})
         if contacts or topic is None:
             lines.append("您可以咨询：")
             lines += [f"· {c.text}（{c.doc_no}）" for c in contacts[:2]]
+            lines += [f"· {place}当地人力资源社会保障部门" for place in uncontacted if place != "全国"]
         if topic is None:
             lines.append(f"· 全国人社服务热线 {NATIONAL_HOTLINE}")
         return Reply(text="\n".join(lines), payload=payload)

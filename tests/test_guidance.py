@@ -68,7 +68,9 @@ async def test_another_citys_rule_is_no_answer_for_the_city_asked(make_engine):
     with a warning: now the honest refusal, with 黄石's referral."""
     engine = await make_engine()
     [reply] = await engine.handle(msg("/ask 黄石 补贴"))
-    assert reply.payload["answered"] is False and reply.payload["reason"] == "other_region"
+    # Refused for the place (other_region) or, since the answer model reads the clause
+    # classifier, already as too far from any clause (low_confidence): either way 黄石's referral.
+    assert reply.payload["answered"] is False and reply.payload["reason"] in {"other_region", "low_confidence"}
     assert "黄石" in reply.text and "宁人社函" not in reply.text and "上浮" not in reply.text
     [nanjing] = await engine.handle(msg("/ask 南京 技能等级证书 补贴"))
     assert nanjing.payload["answered"] is True and "宁人社函〔2021〕22号" in nanjing.text
