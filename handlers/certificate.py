@@ -38,6 +38,14 @@ def holder_name(text: str) -> str | None:
 _NAME_ONLY = re.compile(r"[\u4e00-\u9fff·]{2,4}")
 _NAME = re.compile(r"^[\u4e00-\u9fff·•A-Za-z\s]{2,30}$")
 _NUMBERISH = re.compile(r"[A-Za-z0-9０-９Ａ-Ｚａ-ｚ][\sA-Za-z0-9０-９Ａ-Ｚａ-ｚ\-]{6,}")
+# A number typed with a few letters wrong still has most of its digits; "what is this" has none.
+_DIGITS_IN_A_NUMBER = 6
+
+
+def _has_digits(text: str) -> bool:
+    return sum(ch.isdigit() for ch in text) >= _DIGITS_IN_A_NUMBER
+
+
 WHERE_TO_CHECK = (
     "职业技能等级全国联网查询系统（http://jndj.osta.org.cn）"
     "或发证地的人社部门网上办事服务大厅（江苏：江苏省人力资源和社会保障厅网上办事服务大厅）"
@@ -87,7 +95,7 @@ class CertificateLookup:
             ctx.step_aside()
             return None
         text = ctx.text.strip()
-        number = find_number(text) or (text if _NUMBERISH.fullmatch(text) else None)
+        number = find_number(text) or (text if _NUMBERISH.fullmatch(text) and _has_digits(text) else None)
         if session.get("asking") == "name":
             if number:
                 return self._number(ctx, number)

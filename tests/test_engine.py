@@ -159,7 +159,9 @@ async def test_bad_input_gets_a_clear_chinese_reply(make_engine, text, intent):
 async def test_odd_text_is_answered_and_nothing_breaks(make_engine, text):
     engine = await make_engine()
     reply, *_ = await engine.handle(msg(text))
-    assert reply.payload["intent"] in ("qa", "filing")  # "南京备案 找谁" may fairly start the walk-through
+    # "南京备案 找谁" may fairly start the walk-through; English with digits may be taken for a
+    # certificate question, which asks for the number.
+    assert reply.payload["intent"] in ("qa", "filing", "certificate")
     async with engine.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Conversation)) == 1
 
@@ -243,3 +245,15 @@ async def test_every_button_sent_decodes_to_its_capability_and_fits_telegram(mak
         assert len(payload.encode()) <= MAX_BYTES
         prefix, _, rest = payload.partition(":")
         assert prefix == "m" or decode(rest) is not None, payload
+
+
+async def test_english_words_typed_where_a_number_is_asked_are_not_a_number(make_engine):
+    """ "what is this" was read as the certificate number "WHATISTHIS" (found by the seventh
+    writer's English messages): text without digits is not a number attempt."""
+    engine = await make_engine()
+    await engine.handle(msg("/cert"))
+    replies = await engine.handle(msg("what is this"))
+    assert all("WHATISTHIS" not in r.text for r in replies)
+    await engine.handle(msg("/cert"))
+    [typo] = await engine.handle(msg("S00003201000O243001234"))  # a letter O among the digits: still a number
+    assert typo.payload["intent"] == "certificate" and "证书编号" in typo.text
