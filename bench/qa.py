@@ -103,7 +103,7 @@ def build_ours(notices: list[tuple[Any, str]]):  # type: ignore[no-untyped-def]
     kb = KnowledgeBase(passages)
 
     def answer(question: str) -> tuple[bool, list[str], float]:
-        result = kb.search(question, k=5)
+        result = kb.search(question, k=5, remember=False)  # each pass times the search, not the memo
         top = result.hits[0].score if result.hits else 0.0
         return result.answered, [h.passage.text for h in result.hits], top
 

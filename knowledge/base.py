@@ -111,10 +111,11 @@ class KnowledgeBase:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, lexicon=shared_lexicon(), _recent=OrderedDict())
 
-    def search(self, question: str, k: int = 5) -> SearchResult:
+    def search(self, question: str, k: int = 5, remember: bool = True) -> SearchResult:
         """The clauses for a question, best first. Recent questions are remembered, so the
-        engine can search before it takes the database lock and the handler finds it done."""
-        if k > RERANK_DEPTH or redact(question) != question:
+        engine can search before it takes the database lock and the handler finds it done
+        (`remember=False`: searched afresh and not kept, as a benchmark times it)."""
+        if not remember or k > RERANK_DEPTH or redact(question) != question:
             # Nor is a question holding an ID, phone or certificate number kept in memory.
             return self._search(question, k)
         result = self._recent.get(question)

@@ -77,3 +77,10 @@ def test_jieba_is_imported_without_pkg_resources_which_stays_importable() -> Non
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_search_asked_not_to_be_remembered_is_searched_afresh(kb) -> None:
+    """bench/qa.py times each pass over a set: `remember=False` searches and keeps nothing."""
+    question = "青岛自主评价备案要交哪些材料 remember-test"
+    assert kb.search(question, remember=False).hits
+    assert question not in kb._recent
