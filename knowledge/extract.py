@@ -40,7 +40,7 @@ COMPETITION_WORDS = re.compile(r"赛|比武|比舞|练兵|打擂|竟赛|大塞|�
 GRADUATED = re.compile(r"(?<![快要将没未])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
 _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?")
 # 厂/公司/单位: where one works is where the employer pays the 社保.
-WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工|厂|公司|单位")
+WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工|厂|公司|单位|工地|码头|干活|干了")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
 STUDENT_WORDS = re.compile(SCHOOL_WORDS.pattern + r"|学生|在读|读书|上学|实习|学籍|student", re.I)
@@ -62,6 +62,8 @@ _MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:个\s*(多)?\s*月|months?\b)", 
 _HALF_YEAR = re.compile(r"半年")
 # 七八个月, 两三年: two neighbouring numerals are a range (cn2an would read 七八 as 78).
 _RANGE = re.compile(r"(一|二|两|三|四|五|六|七|八|九)(二|三|四|五|六|七|八|九|十)(?=\s*(?:个|年|月))")
+# "社保一个月没落下" says it never stopped, not how long.
+_NEVER_MISSED = re.compile(r"(?:一个月|一天|一次)(?:都|也)?(?:没|没有|未)(?:落下|落|断过|断|停过|停|欠过|欠)")
 _SHORT_OF = re.compile(r"差\s*(\d{1,2})\s*个?\s*月\s*(?:就|才)?满\s*(\d)\s*年")
 _ABOUT = re.compile(r"左右|大概|大约|差不多|上下|[一二两三四五六七八九][二三四五六七八九十](?=\s*(?:个|年|月))")
 _LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
@@ -134,7 +136,7 @@ def duration_months(clause: str) -> tuple[int, bool, str] | None:
     """(months, exact, as said) of the first duration in a clause; exact is False for
     "一年多", "不到一年" and the like, and for a duration counted from a start date. A range
     ("七八个月") is read as its upper end, and marked approximate by `_ABOUT`."""
-    clause = _RANGE.sub(lambda m: m.group(2), clause)
+    clause = _NEVER_MISSED.sub("一直", _RANGE.sub(lambda m: m.group(2), clause))
     short = _SHORT_OF.search(digits(clause))
     if short:  # "差两个月满一年": a year less two months
         return max(int(short.group(2)) * 12 - int(short.group(1)), 0), True, short.group(0)
@@ -223,6 +225,9 @@ def extract(text: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _extract(text: str) -> Mapping[str, Any]:
+    corrected = _corrected(text)
+    if corrected is not None:
+        return corrected
     places = shared_places()
     out = Extracted()
     parts = clauses(text)
@@ -472,6 +477,31 @@ def _read_paid_on(parts: list[str], out: Extracted) -> None:
 
 
 _HERE = re.compile(r"市里|本市|本地|当地|我们这|这边|省里|区里")
+
+
+# "社保交了一年，哦不对，是十个月": what follows the correction replaces what it corrects.
+_CORRECTION = re.compile(
+    r"[，,。；;!！\s]*(?:哦|噢|啊|呃|哎)?\s*(?:(?<!对)不对(?:不对)?|说错了|写错了|打错了|更正一下|纠正一下|(?<=[哦噢啊呃哎])不是)"
+    r"[，,。；;!！\s]*(?:应该)?"
+)
+
+
+def _corrected(text: str) -> Mapping[str, Any] | None:
+    """The facts of a message that corrects itself: those said before the last correction,
+    overridden by those after it. The corrected part is read with the role words of the
+    clause it corrects ("是十个月" after "社保交了一年" is the 社保's)."""
+    marks = list(_CORRECTION.finditer(text))
+    if not marks:
+        return None
+    last = marks[-1]
+    before, after = text[: last.start()], text[last.end() :]
+    if not before.strip() or not after.strip():
+        return None
+    corrected_clause = clauses(before)[-1]
+    roles = "".join(m.group(0) for rx in _ROLE_WORDS.values() if (m := rx.search(corrected_clause)))
+    facts = dict(_extract(before))
+    facts.update(_extract(roles + after))
+    return MappingProxyType(facts)
 
 
 def _infer_competition_place(text: str, out: Extracted, work_place: str | None) -> None:

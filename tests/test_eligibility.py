@@ -173,6 +173,12 @@ EXTRACTION_CASES = [
     ("7月进厂才开始交社保", {"pension_months": (_TODAY.month - 7) % 12}),
     ("勒太仓厂里做了两年，社保太仓交额", {"pension_months": 24, "pension_place": "32"}),
     ("江苏省职业院校学生技能大赛", {"group": "student"}),
+    # A message that corrects itself goes by the correction (blind set 7).
+    ("社保交了一年，哦不对，是十个月", {"pension_months": 10}),
+    ("社保在宜兴交了十个月，啊不是，我看了下APP是十四个月", {"pension_months": 14}),
+    ("比赛在南通，不对不对，是在上海嘉定", {"competition_place": "31"}),
+    ("比赛在南京对不对", {"competition_place": "32"}),
+    ("在连云港码头干了三年多啦，社保一个月没落下", {"pension_months": 36, "pension_place": "32"}),
     # The school named in one clause, its end in another: no 学籍 any more.
     ("我在无锡读的本科，去年毕业了", {"school_type": "无学籍"}),
 ]
