@@ -177,6 +177,7 @@ class BankIndex:
         self._char_parts = _offsets(["ans", "oos", "text", "centroid"], [m.shape[0] for m in rows_c])
         self._sound_parts = _offsets(["ans_py", "oos_py", "centroid_py"], [m.shape[0] for m in rows_s])
         self.classifier = _clause_classifier(answerable, self.owner, texts, out_of_scope)
+        self.filed = _filed(answerable, self.owner, out_of_scope)
 
     def margins(self, question: str) -> tuple[np.ndarray, float]:
         """The classifier's margin for every clause, and for "out of scope" (the bank's
@@ -199,6 +200,21 @@ class BankIndex:
         out = {name: chars[a:b] for name, (a, b) in self._char_parts.items()}
         out.update({name: sounds[a:b] for name, (a, b) in self._sound_parts.items()})
         return out
+
+
+OUT_OF_SCOPE = -1
+_FILED_TWICE = -2
+
+
+def _filed(answerable: list[str], owner: np.ndarray, out_of_scope: list[str]) -> dict[str, int]:
+    """Each bank phrasing → the clause it is filed under (OUT_OF_SCOPE for the out-of-scope
+    bank). A phrasing filed in two places decides nothing."""
+    filed: dict[str, int] = {}
+    pairs = [*zip(answerable, owner.tolist(), strict=True), *((q, OUT_OF_SCOPE) for q in out_of_scope)]
+    for text, where in pairs:
+        key = text.strip()
+        filed[key] = where if filed.get(key, where) == where else _FILED_TWICE
+    return filed
 
 
 def _clause_classifier(
@@ -375,12 +391,30 @@ class Answerer:
         decide = self.model.decide.logit(decision_row(c, logits, int(order[0]))[None, :])[0]
         result.confidence = float(1 / (1 + math.exp(-decide)))
         result.answered = result.confidence >= self.model.threshold
+        self._as_filed(question, result, c)
         if result.answered:
             result.reason = ""
         else:
             result.reason = result.reason or "low_confidence"
             self._refer(result, c)
         return result
+
+    def _as_filed(self, question: str, result: SearchResult, c: Candidates) -> None:
+        """A question typed exactly as a bank phrasing is answered as the bank files it (the
+        标准问/相似问 convention): what an operator files with `questions add` holds, whatever
+        the model would have said of it."""
+        where = self.index.filed.get(normalise(question).strip())
+        if where is None or where == _FILED_TWICE:
+            return
+        if where == OUT_OF_SCOPE:
+            result.answered = False
+            return
+        passage = self.index.passages[where]
+        rest = [h for h in result.hits if h.passage.id != passage.id]
+        result.hits = [Hit(passage, 1.0, 1.0), *rest][: len(result.hits)]
+        result.evidence = self._evidence(c, where)
+        result.confidence = max(result.confidence or 0.0, self.model.threshold)
+        result.answered = True
 
     def _evidence(self, c: Candidates, best: int) -> list[str]:
         """The quotes (answering sentences) of the best clause's bank questions nearest to this

@@ -176,3 +176,20 @@ def test_ranker_learns_what_tells_the_answer_from_its_nearest_rival() -> None:
     held_out = [question() for _ in range(400)]
     first = np.mean([int(np.argmax(model.logit(e.cands.rank_x))) == e.target for e in held_out])  # type: ignore[union-attr]
     assert first > 0.8
+
+
+def test_a_question_typed_as_filed_is_answered_as_filed() -> None:
+    """The console's gap triage files "考评员的补贴发多少" under 宁人社函 一 and expects the
+    next search to answer it; the answer model alone still took it for a subsidy question out
+    of scope. A phrasing typed exactly as filed is answered as filed (and one filed out of
+    scope is refused), whatever the model would say."""
+    from knowledge.bank import OosQuestion
+
+    passages = bundled_passages()
+    clause = "一、加大评价机构培育力度"
+    filed = BankQuestion("考评员的补贴发多少", "宁人社函〔2021〕22号", clause, style="added", by="operator")
+    kept_out = OosQuestion("南京技能人才评价的办事大厅几点开门", "other", "added", "operator")
+    kb = KnowledgeBase(passages, bank=bundled_bank().extended([filed], [kept_out]))
+    answer = kb.search("考评员的补贴发多少")
+    assert answer.answered and answer.hits[0].passage.path == clause
+    assert not kb.search("南京技能人才评价的办事大厅几点开门").answered
