@@ -26,6 +26,9 @@ from knowledge.sources import SourceError
 from knowledge.vectors import LinearClassifier, Terms, fit_tfidf
 
 MODEL_FILE = BANK_DIR / "model.json"
+# The out-of-scope bank's label where clauses are labelled by position (classifier, filed phrasings).
+OUT_OF_SCOPE = -1
+_FILED_TWICE = -2
 RANKER_DEPTH = 20  # candidates taken from the word ranker
 NEIGHBOURS = 10  # nearest bank questions that vote
 EVIDENCE_VOTES = 5  # nearest bank questions of the best clause whose quotes pick its answering sentences
@@ -188,10 +191,11 @@ class BankIndex:
         if self.classifier is None:
             return out, 0.0
         scores = self.classifier.margins(normalise(question))
-        clauses = self.classifier.classes >= 0
+        clauses = self.classifier.classes != OUT_OF_SCOPE
         out[:] = scores[clauses].max()
         out[self.classifier.classes[clauses]] = scores[clauses]
         oos = scores[~clauses]
+        # A bank without out-of-scope questions: "out of scope" stands a margin's unit below the best.
         return out, float(oos[0]) if len(oos) else float(out.max()) - 1.0
 
     def similarities(self, question: str) -> dict[str, np.ndarray]:
@@ -200,10 +204,6 @@ class BankIndex:
         out = {name: chars[a:b] for name, (a, b) in self._char_parts.items()}
         out.update({name: sounds[a:b] for name, (a, b) in self._sound_parts.items()})
         return out
-
-
-OUT_OF_SCOPE = -1
-_FILED_TWICE = -2
 
 
 def _filed(answerable: list[str], owner: np.ndarray, out_of_scope: list[str]) -> dict[str, int]:
@@ -221,14 +221,14 @@ def _clause_classifier(
     questions: list[str], owner: np.ndarray, texts: list[str], out_of_scope: list[str]
 ) -> LinearClassifier | None:
     """Trained on the bank's questions and, as one more example each, the texts of the clauses
-    they ask about; the out-of-scope questions are one more class (-1). Only clauses with
+    they ask about; the out-of-scope questions are one more class (OUT_OF_SCOPE). Only clauses with
     questions are classes: a clause known by its text alone is scored by the other views, so a
     thousand unbanked notices cost nothing here."""
     banked = np.unique(owner)
     if len(banked) < 2:
         return None
     samples = questions + [texts[i] for i in banked] + out_of_scope
-    labels = np.concatenate([owner, banked, np.full(len(out_of_scope), -1)])
+    labels = np.concatenate([owner, banked, np.full(len(out_of_scope), OUT_OF_SCOPE)])
     return LinearClassifier.fit(samples, labels.tolist())
 
 

@@ -297,8 +297,9 @@ def merge_facts(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[st
                 f"{FACT_LABELS[key]}：之前是“{describe_fact(key, before)}”，现在按“{describe_fact(key, value)}”"
             )
         merged[key] = value
-        if key.endswith("_months") and f"{key[:-7]}_approx" not in new:
-            merged.pop(f"{key[:-7]}_approx", None)  # a duration said again is as exact as now said
+        approx = key.removesuffix("_months") + "_approx"
+        if key.endswith("_months") and approx not in new:
+            merged.pop(approx, None)  # a duration said again is as exact as now said
     return merged, changed
 
 

@@ -43,7 +43,7 @@ _MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)
 WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工|厂|公司|单位|工地|码头|干活|干了")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
 
-STUDENT_WORDS = re.compile(SCHOOL_WORDS.pattern + r"|学生|在读|读书|上学|实习|学籍|student", re.I)
+STUDENT_WORDS = re.compile(SCHOOL_WORDS.pattern + r"|学生|在读|读书|上学|实习|student", re.I)
 WORKER_GROUP = re.compile(r"职工组|(?<!不是)职工|在职|员工|工人|上班族|企业组")
 EXPLICIT_GROUP = re.compile(r"(学生|职工|企业|教师)(?:组|(?:技能)?(?:大赛|竞赛|比赛|赛))")
 
@@ -65,7 +65,7 @@ _RANGE = re.compile(r"(一|二|两|三|四|五|六|七|八|九)(二|三|四|五|
 # "社保一个月没落下" says it never stopped, not how long.
 _NEVER_MISSED = re.compile(r"(?:一个月|一天|一次)(?:都|也)?(?:没|没有|未)(?:落下|落|断过|断|停过|停|欠过|欠)")
 _SHORT_OF = re.compile(r"差\s*(\d{1,2})\s*个?\s*月\s*(?:就|才)?满\s*(\d)\s*年")
-_ABOUT = re.compile(r"左右|大概|大约|差不多|上下|[一二两三四五六七八九][二三四五六七八九十](?=\s*(?:个|年|月))")
+_ABOUT = re.compile(r"左右|大概|大约|差不多|上下|" + _RANGE.pattern)
 _LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
@@ -115,6 +115,13 @@ class Extracted:
     def set(self, key: str, value: Any) -> None:
         self.facts.setdefault(key, value)
 
+    def set_pension(self, duration: tuple[int, bool, str]) -> None:
+        """The pension's (months, exact, as said), unless already read."""
+        months, exact, said = duration
+        self.set("pension_months", months)
+        self.set("pension_exact", exact)
+        self.set("pension_said", said)
+
 
 def digits(text: str) -> str:
     """Chinese numerals as digits (十三个月 → 13个月, 一年半 → 1年半)."""
@@ -137,10 +144,10 @@ def duration_months(clause: str) -> tuple[int, bool, str] | None:
     "一年多", "不到一年" and the like, and for a duration counted from a start date. A range
     ("七八个月") is read as its upper end, and marked approximate by `_ABOUT`."""
     clause = _NEVER_MISSED.sub("一直", _RANGE.sub(lambda m: m.group(2), clause))
-    short = _SHORT_OF.search(digits(clause))
+    num = digits(clause)
+    short = _SHORT_OF.search(num)
     if short:  # "差两个月满一年": a year less two months
         return max(int(short.group(2)) * 12 - int(short.group(1)), 0), True, short.group(0)
-    num = digits(clause)
     since = since_months(num)
     if since is not None:
         return since
@@ -194,7 +201,7 @@ def place_value(clause: str, places: Places) -> str | None:
         code = found[0].province.code
         before = clause[: found[0].start]
         negated = bool(_NEGATION.search(before[-4:])) or bool(re.search(r"不是|不在", clause[found[0].start :]))
-        if negated and found[0].word not in (found[0].province.name, found[0].province.short):
+        if negated and not found[0].names_province:
             return None  # not this city may still be its province
         return f"!{code}" if negated else code
     return _unnamed_place(clause)
@@ -262,9 +269,7 @@ def _extract(text: str) -> Mapping[str, Any]:
             (d for c in parts if (d := since_months(digits(c))) is not None), None
         )
         if found is not None:
-            out.set("pension_months", found[0])
-            out.set("pension_exact", found[1])
-            out.set("pension_said", found[2])
+            out.set_pension(found)
     if "competition_place" not in out.facts and COMPETITION_WORDS.search(text):
         _infer_competition_place(text, out, work_place)
     if "school_type" in out.facts and GRADUATED.search(text):
@@ -320,7 +325,7 @@ def places_by_role(clause: str, places: Places) -> dict[str, str]:
         before = clause[max(0, mention.start - 4) : mention.start]
         # "户口在江苏省外", "江苏以外": the place named is where it is not.
         negated = bool(_NEGATION.search(before)) or bool(_OUTSIDE.match(clause[end:]))
-        if negated and mention.word not in (mention.province.name, mention.province.short):
+        if negated and not mention.names_province:
             # "不是无锡本地人": not this city, which may still be its province: unsaid, so asked.
             continue
         out.setdefault(role, f"!{mention.province.code}" if negated else mention.province.code)
@@ -331,16 +336,11 @@ def places_by_role(clause: str, places: Places) -> dict[str, str]:
 def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | None) -> None:
     roles = places_by_role(clause, places)
     if _NO_PENSION.search(clause):
-        out.set("pension_months", 0)
-        out.set("pension_exact", True)
-        out.set("pension_said", "没有缴纳")
+        out.set_pension((0, True, "没有缴纳"))
     elif PENSION_WORDS.search(clause):
         found = duration_months(clause)
         if found is not None:
-            months, exact, said = found
-            out.set("pension_months", months)
-            out.set("pension_exact", exact)
-            out.set("pension_said", said)
+            out.set_pension(found)
             if _ABOUT.search(clause):
                 out.set("pension_approx", True)
         where = (
@@ -470,9 +470,7 @@ def _read_paid_on(parts: list[str], out: Extracted) -> None:
         if named and (_PAID.search(clause) or _LESS_THAN.search(clause) or re.search(r"加起来|总共|一共", clause)):
             found = duration_months(clause)
             if found is not None:
-                out.set("pension_months", found[0])
-                out.set("pension_exact", found[1])
-                out.set("pension_said", found[2])
+                out.set_pension(found)
                 return
 
 

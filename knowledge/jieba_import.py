@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 
-_absent = object()
-_before = sys.modules.get("pkg_resources", _absent)
-if _before is _absent:
+_blocked = "pkg_resources" not in sys.modules
+if _blocked:
     sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # "not importable"
 try:
     import jieba
 finally:
-    if _before is _absent:
+    if _blocked:
         del sys.modules["pkg_resources"]
 
 jieba.setLogLevel(logging.WARNING)

@@ -25,6 +25,12 @@ class Mention:
     word: str
     province: Province
 
+    @property
+    def names_province(self) -> bool:
+        """Named by the province's own name ("江苏", "上海"), not one of its places: "不是无锡
+        本地人" denies a city, which says nothing of the province."""
+        return self.word in (self.province.name, self.province.short)
+
 
 class Places:
     def __init__(self, provinces: list[Province]) -> None:
