@@ -17,6 +17,7 @@ from knowledge.eligibility import (
     Verdict,
     decide,
     describe_fact,
+    in_region,
     merge_facts,
     place_name,
 )
@@ -26,6 +27,7 @@ from knowledge.extract import (
     duration_months,
     extract,
     level_in,
+    names_competition,
     place_value,
     school_type,
 )
@@ -136,7 +138,7 @@ class Eligibility:
         """Free text the classifier sent here that names no competition, rank or fact of a
         competitor ("社保断缴了怎么补") is a policy question after all."""
         facts = extract(text)
-        return bool(COMPETITION_WORDS.search(text)) or bool({"rank", "prize_tier", "hukou", "school_type"} & set(facts))
+        return names_competition(text) or bool({"rank", "prize_tier", "hukou", "school_type"} & set(facts))
 
     async def on_free_text(self, ctx: Context) -> list[Reply]:
         facts = extract(ctx.text)
@@ -304,6 +306,8 @@ class Eligibility:
         lines = [*notes]
         if facts.get("competition_inferred"):
             lines.append(f"（您没有说比赛在哪里举办，按{rules.short}的比赛来看；如果不在{rules.short}，请告诉我。）")
+        if facts.get("pension_place_inferred") and in_region(facts.get("pension_place"), rules.province):
+            lines.append(f"（您没有说社保在哪里交，按在{rules.short}缴纳来看；如果不在{rules.short}，请告诉我。）")
         names = {c.id: c.text for c in rules.conditions}
         if verdict.eligible:
             lines.append(f"**可以报名**（按{rules.short}的规定）。")

@@ -178,7 +178,10 @@ def _check(
     if condition.group is not None:
         group = facts.get("group")
         if group is None:
-            return None, ["group", condition.fact]
+            # The group is asked only where it decides: a graduate, or a student of a school
+            # outside the region, meets no student condition in either group.
+            status, _ = _test(condition, rules, facts, verdict)
+            return (False, []) if status is False else (None, ["group", condition.fact])
         if group != condition.group:
             verdict.reasons[condition.id] = (
                 "只适用于学生组；您没有提到在读（学籍），按职工组看"
@@ -186,6 +189,12 @@ def _check(
                 else "只适用于学生组，您报的是职工组"
             )
             return False, []
+    return _test(condition, rules, facts, verdict)
+
+
+def _test(
+    condition: Condition, rules: Ruleset, facts: Mapping[str, Any], verdict: Verdict
+) -> tuple[bool | None, list[str]]:
     if isinstance(condition, MonthsCondition):
         return _months(condition, rules, facts, verdict)
     if isinstance(condition, SchoolCondition):
@@ -300,6 +309,8 @@ def merge_facts(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[st
         approx = key.removesuffix("_months") + "_approx"
         if key.endswith("_months") and approx not in new:
             merged.pop(approx, None)  # a duration said again is as exact as now said
+        if f"{key}_inferred" not in new:
+            merged.pop(f"{key}_inferred", None)  # a fact now said is no longer inferred
     return merged, changed
 
 

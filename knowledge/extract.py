@@ -58,37 +58,48 @@ _NEGATION = re.compile(r"不是|没有|没|不在|非")
 _YEARS_MONTHS = re.compile(
     r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*年\s*(半)?\s*(多)?\s*(?:零)?\s*(?:(\d{1,2})\s*个\s*(?:多)?\s*月)?"
 )
-_MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:个\s*(多)?\s*月|months?\b)", re.I)
+# "十来个月", "十个来月": about ten months, read as said and marked approximate.
+_MONTHS = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:来\s*)?(?:个\s*(多|来)?\s*月|months?\b)", re.I)
 _HALF_YEAR = re.compile(r"半年")
 # 七八个月, 两三年: two neighbouring numerals are a range (cn2an would read 七八 as 78).
 _RANGE = re.compile(r"(一|二|两|三|四|五|六|七|八|九)(二|三|四|五|六|七|八|九|十)(?=\s*(?:个|年|月))")
 # "社保一个月没落下" says it never stopped, not how long.
 _NEVER_MISSED = re.compile(r"(?:一个月|一天|一次)(?:都|也)?(?:没|没有|未)(?:落下|落|断过|断|停过|停|欠过|欠)")
 _SHORT_OF = re.compile(r"差\s*(\d{1,2})\s*个?\s*月\s*(?:就|才)?满\s*(\d)\s*年")
-_ABOUT = re.compile(r"左右|大概|大约|差不多|上下|" + _RANGE.pattern)
+_ABOUT = re.compile(r"左右|大概|大约|差不多|上下|来个|个来|" + _RANGE.pattern)
 _LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
     r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
     r"|(?:从未|从没|没|没有|未)(?:有)?在[^，。,]{1,6}(?:交|缴纳|缴|参保)过"
     r"|(?<!给)(?:没|没有|未)(?:有)?给(?:我|他|她)?(?:交|缴)(?:过)?(?:社保|养老)"
-    r"|(?:社保|养老)(?:也|都|一直|还)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
+    r"|(?:社保|养老)(?:保险)?(?:也|都|一直|还|从来)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
+    r"|无社保|无养老|(?:社保|养老保险|pension|social security)\s*(?:never|not)\s*paid|no (?:social security|pension)"
 )
 
 # A start date ("2025年9月开始", "从去年国庆起", "今年2月才开始交"): the duration runs from it to today.
 # (一直 is read before digits() turns it into 1直.)
 _SINCE_MARK = (
-    r"\s*(?:份)?\s*(?:\d{1,2}\s*[日号])?\s*"
-    r"(?:就|才|刚|开始|起|以来|至今|到现在|一直|1直|来|入职|参保|(?:[^，。,\d]{1,6}?(?:开始|起)(?:给[我他她]?)?(?:交|缴|参保)))"
+    r"\s*(?:份)?\s*(?:\d{1,2}\s*[日号])?\s*(?:以?后)?\s*"
+    r"(?:就|才|刚|开始|起|以来|至今|到现在|一直|1直|来|入职|参保|(?:交|缴)(?:到|至)(?:现在|今)"
+    r"|(?:[我他她俺]们?)?(?:进|来|到|入)(?:的|了)"
+    r"|(?:[^，。,\d]{1,6}?(?:开始|起)(?:给[我他她]?)?(?:交|缴|参保)))"
 )
+_SEASON_MONTH = {
+    "国庆": 10, "春节": 2, "过年": 2, "过完年": 2, "元旦": 1, "年初": 1, "年中": 6, "年底": 12, "五一": 5,
+    "端午": 6, "中秋": 9, "开春": 3, "腊月": 12, "暑假": 7, "寒假": 1, "劳动节": 5, "底": 12, "初": 1,
+}  # fmt: skip
 _SINCE = re.compile(
-    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年))\s*(?:(\d{1,2})\s*月|(国庆|春节|过完年|过年|元旦|年初|年底|年中))?)"
+    r"(?P<date>(?:(\d{4})\s*年|(今年|去年|前年)|(?<![\d.])(\d{2})\s*年(?=\s*(?:\d{1,2}\s*月|"
+    + "|".join(_SEASON_MONTH)
+    + r")))\s*(?:的)?\s*(?:(\d{1,2})\s*月|(?:年)?("
+    + "|".join(_SEASON_MONTH)
+    + r"|这个时候|这时候|同期))?)"
     + _SINCE_MARK
 )
 _SINCE_MONTH = re.compile(r"(?<![\d年个])(\d{1,2})\s*月" + _SINCE_MARK)
 _SINCE_LAST_MONTH = re.compile(r"上个?月(?:份)?\s*(?:才|刚|开始|起)")
 _YEAR_AGO = {"今年": 0, "去年": 1, "前年": 2}
-_SEASON_MONTH = {"国庆": 10, "春节": 2, "过年": 2, "过完年": 2, "元旦": 1, "年初": 1, "年中": 6, "年底": 12}
 
 _RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
 _PRIZE_RANK = {"冠军": 1, "头名": 1, "金牌": 1, "亚军": 2, "银牌": 2, "季军": 3, "铜牌": 3}
@@ -123,10 +134,14 @@ class Extracted:
         self.set("pension_said", said)
 
 
+_MAY_DAY = re.compile(r"(?<![一二三四五六七八九十百千万两])五一(?![一二三四五六七八九十百千万个])")
+
+
 def digits(text: str) -> str:
     """Chinese numerals as digits (十三个月 → 13个月, 一年半 → 1年半)."""
     import cn2an  # a tenth of a second to import: only when a dialogue reads numbers
 
+    text = _MAY_DAY.sub("劳动节", text)  # 五一 is a date, not 51
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -161,7 +176,7 @@ def duration_months(clause: str) -> tuple[int, bool, str] | None:
     m = _MONTHS.search(num)
     if m:
         months = int(m.group(1))
-        exact = not (m.group(2) or less)
+        exact = not (m.group(2) or less or "来" in m.group(0))
         return (max(months - 1, 0) if less else months), exact, ("不满" if less else "") + m.group(0).strip()
     if _HALF_YEAR.search(clause):
         return (5 if less else 6), not less, "半年"
@@ -175,8 +190,15 @@ def since_months(text: str, today: date | None = None) -> tuple[int, bool, str] 
     today = today or date.today()
     m = _SINCE.search(text)
     if m:
-        year = int(m.group(2)) if m.group(2) else today.year - _YEAR_AGO[m.group(3)]
-        season = m.group(4) or _SEASON_MONTH.get(m.group(5) or "")
+        if m.group(2):
+            year = int(m.group(2))
+        elif m.group(4):  # "23年底": this century's
+            year = 2000 + int(m.group(4))
+        else:
+            year = today.year - _YEAR_AGO[m.group(3)]
+        said_season = m.group(6) or ""
+        # "去年这个时候": the month it is now.
+        season = m.group(5) or _SEASON_MONTH.get(said_season) or (today.month if said_season else None)
         first, last = (int(season), int(season)) if season else (1, 12)
         low = (today.year - year) * 12 + today.month - last
         high = (today.year - year) * 12 + today.month - first
@@ -230,25 +252,44 @@ def extract(text: str) -> dict[str, Any]:
     return dict(_extract(text))
 
 
+def names_competition(text: str) -> bool:
+    """Names a competition, however typed ("技能必武")."""
+    return bool(COMPETITION_WORDS.search(_respelled(text)))
+
+
 @lru_cache(maxsize=256)
 def _extract(text: str) -> Mapping[str, Any]:
+    return _read(_respelled(text))
+
+
+def _respelled(text: str) -> str:
+    from knowledge.spelling import shared_respeller  # jieba's words: loaded on first use
+
+    return shared_respeller().respell(text)
+
+
+def _read(text: str) -> Mapping[str, Any]:
     corrected = _corrected(text)
     if corrected is not None:
         return corrected
+    parts = clauses(text)
+    doubted = {i + 1 for i, c in enumerate(parts) if _DOUBT.search(c)}
+    if doubted or any(_unsure(c) for c in parts):
+        # "超市有没有给她交社保我也不清楚": what the asker does not know is not stated.
+        text = "，".join(c for i, c in enumerate(parts) if not (_unsure(c) or _DOUBT.search(c) or i in doubted))
     places = shared_places()
     out = Extracted()
     parts = clauses(text)
     work = [c for c in parts if WORK_WORDS.search(c)]
     work_place = next((v for c in work if (v := _work_place(c, places)) is not None), None)
     unclaimed: list[tuple[str, str]] = []
+    at = 0
     for clause in parts:
         _read_clause(clause, places, out, work_place)
+        at = text.find(clause, at)
         if not any(rx.search(clause) for rx in (*_ROLE_WORDS.values(), _MOVED_TO)):
             unclaimed += [
-                (m.province.code, m.word)
-                for m in places.mentions(clause)
-                # "新疆的学生", "甘肃、贵州来的学生": where people come from, not where it is held.
-                if not _ORIGIN.match(clause, m.start + len(m.word))
+                (m.province.code, m.word) for m in places.mentions(clause) if not _origin(text, at + m.start, m.word)
             ]
     if "competition_place" not in out.facts and unclaimed and COMPETITION_WORDS.search(text):
         # "杭州 技能大赛 江苏户口": a place standing on its own beside a competition is where it is held.
@@ -256,6 +297,7 @@ def _extract(text: str) -> Mapping[str, Any]:
         out.set("competition_city", unclaimed[0][1])
     if "pension_months" not in out.facts:
         _read_paid_on(parts, out)
+    _add_periods(parts, places, out)
     paid_at_work = work_place is not None and out.facts.get("pension_place") == work_place
     if (
         "pension_place" in out.facts
@@ -272,6 +314,8 @@ def _extract(text: str) -> Mapping[str, Any]:
             out.set_pension(found)
     if "competition_place" not in out.facts and COMPETITION_WORDS.search(text):
         _infer_competition_place(text, out, work_place)
+    if "pension_place" not in out.facts and out.facts.get("pension_months"):
+        _infer_pension_place(parts, places, out, work_place)
     if "school_type" in out.facts and GRADUATED.search(text):
         # "在无锡读的本科，去年毕业了": the school was named in another clause; the 学籍 ended.
         out.facts["school_type"] = "无学籍"
@@ -287,7 +331,17 @@ def _extract(text: str) -> Mapping[str, Any]:
 
 _OTHER_ROLE = re.compile(PENSION_WORDS.pattern + "|" + WORK_WORDS.pattern + "|" + SCHOOL_WORDS.pattern, re.I)
 _TO = re.compile(r"调到|转到|来到|迁到|去了|到了|换到|跳槽到")
-_ORIGIN = re.compile(r"[、\u4e00-\u9fff]{0,3}?(?:的)?(?:学生|人|来的|籍|老乡|小伙|姑娘)")
+_ORIGIN = re.compile(
+    r"(?:[、和与及]\s*[\u4e00-\u9fff]{2,3})*"  # "甘肃、贵州来的学生"
+    r"[\u4e00-\u9fff]{0,3}?(?:的)?(?:学生|人|来的|籍|老乡|小伙|姑娘)"
+)
+
+def _origin(text: str, start: int, word: str) -> bool:
+    """ "新疆的学生", "甘肃、贵州来的学生", "小陈是湖南的": where people come from, not where a
+    competition is held."""
+    end = start + len(word)
+    return bool(_ORIGIN.match(text, end)) or (text[start - 1 : start] == "是" and text[end : end + 1] in ("的", "人"))
+
 
 _ROLE_WORDS = {
     "pension": PENSION_WORDS,
@@ -298,6 +352,7 @@ _ROLE_WORDS = {
 }
 
 
+_LINK = re.compile(r"(?:市|省|区|县)?(?:的|这边的?|那边的?|有个|有一个|举办的?|要办的?|办的?|搞的?|组织的?)?")
 _OUTSIDE = re.compile(r"(?:的)?(?:不是|以外|之外|省外|市外|外(?![资企商国籍语]))")
 
 
@@ -316,6 +371,13 @@ def places_by_role(clause: str, places: Places) -> dict[str, str]:
         return out
     for mention in places.mentions(clause):
         end = mention.start + len(mention.word)
+        link = _LINK.match(clause, end)
+        linked = [a for a in anchors if link is not None and link.end() > end and a[0] == link.end()]
+        if linked:
+            # "无锡市的contest", "镇江有个学生组的技能大赛": the role word the place is joined to.
+            out.setdefault(linked[0][2], mention.province.code)
+            out.setdefault(f"{linked[0][2]}_word", mention.word)
+            continue
 
         def gap(anchor: tuple[int, int, str], start: int = mention.start, stop: int = end) -> tuple[int, int]:
             # On a tie the word before the place wins: "户口四川社保…" — 四川 is the 户口's.
@@ -356,17 +418,22 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
         if where is not None:
             out.set("pension_place", where)
     moved = _MOVED_TO.search(clause)
-    # (社保转到南京 moves the 社保, not the 户口.)
-    if moved and (HUKOU_WORDS.search(clause) or (out.facts.get("hukou") and not _OTHER_ROLE.search(clause))):
+    if moved and _PENDING.search(clause, moved.end()):
+        moved = None  # "迁到徐州的手续还在办": not moved yet
+    # (社保转到南京, "今年4月才转到泰州来交" move the 社保, not the 户口.)
+    if moved and (
+        HUKOU_WORDS.search(clause)
+        or (out.facts.get("hukou") and not _OTHER_ROLE.search(clause) and not _PAID.search(clause))
+    ):
         # "户口本来是南通的，前几年迁到上海去了": the 户口 is where it moved to.
         after = places.mentions(clause[moved.end() :])
         if after:
             out.facts["hukou"] = after[0].province.code
-    if HUKOU_WORDS.search(clause):
+    if HUKOU_WORDS.search(clause) and not (moved is None and _MOVED_TO.search(clause)):
         where = _bound(clause, HUKOU_WORDS) or roles.get("hukou") or (None if roles else _unnamed_place(clause))
         if where is not None and "全国" not in clause:
             out.set("hukou", where)
-    elif re.search(r"[\u4e00-\u9fff]{2,3}人$", clause):  # "我是河南人"
+    elif re.search(r"[\u4e00-\u9fff]{2,3}人$", clause) or _from_place(clause, places):  # "我是河南人"
         where = place_value(clause, places)
         if where is not None:
             out.set("hukou", where)
@@ -378,6 +445,8 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             if kind is not None:
                 out.set("school_type", kind)
             where = roles.get("school") or (None if roles else _unnamed_place(clause))
+            if moved and (to := place_value(clause[moved.end() :], places)) is not None:
+                where = to  # "从安徽的学校转到南通一所高职": the school now
             if where is not None:
                 out.set("school_place", where)
     if COMPETITION_WORDS.search(clause):
@@ -394,10 +463,28 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("level", level)
 
 
+_PENDING = re.compile(r"[^，。,]{0,8}?(?:还在办|正在办|在办理|办理中|还没办|没办完|没办下来|还没批)")
+_FROM = re.compile(r"^(?:我|他|她|俺|咱)(?:们|俩)?(?:都)?(?:是|系)(?P<place>.{2,10}?)(?:的|人)[咯啊呀哈嘛哦噢哒]?$")
+
+
+def _from_place(clause: str, places: Places) -> bool:
+    """ "我是湖南衡阳的": where one is from, said with nothing but place names."""
+    m = _FROM.match(clause)
+    if m is None:
+        return False
+    rest = m.group("place")
+    for mention in places.mentions(rest):
+        rest = rest.replace(mention.word, "")
+    return bool(rest != m.group("place")) and not rest.strip("省市县区")
+
+
 def _bound(clause: str, role: re.Pattern[str]) -> str | None:
     """The place word written onto this role's word ("外省户口" → outside the province)."""
     for m in _BOUND_PLACE.finditer(clause):
         if role.match(clause, m.end()):
+            if _NEGATION.search(clause[max(0, m.start() - 2) : m.start()]):
+                # "非本市户籍": not this city, which may still be its province; "非本省": outside it.
+                return "nonlocal" if m.group(1) in ("本省",) else None
             return _unnamed_place(m.group(1))
     return None
 
@@ -474,6 +561,35 @@ def _read_paid_on(parts: list[str], out: Extracted) -> None:
                 return
 
 
+def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
+    """ "社保先在苏州交了7个月，后来换工作到无锡又接着交了8个月": periods paid in one province add
+    up; where the 社保 moved on ("杭州那边交了三年，苏州这边交了一年零两个月", "之前在贵州交的，
+    今年4月才转到泰州来交"), the province it is paid in now is the one that counts."""
+    periods: list[tuple[tuple[int, bool, str], str]] = []
+    named = False
+    for clause in parts:
+        pension = bool(PENSION_WORDS.search(clause))
+        named = named or pension
+        if not (pension or (named and _PAID.search(clause))) or _NO_PENSION.search(clause):
+            continue
+        found = duration_months(clause)
+        if found is None:
+            continue
+        where = places_by_role(clause, places).get("pension") if pension else _work_place(clause, places)
+        if where is None or not where.isdigit():
+            return  # a period whose place is unsaid cannot be added to either side
+        periods.append((found, where))
+    if not periods or (len(periods) == 1 and periods[0][1] == out.facts.get("pension_place")):
+        return  # one period, read as such already
+    now = periods[-1][1]
+    here = [d for d, where in periods if where == now]
+    months = sum(d[0] for d in here)
+    said = "+".join(d[2] for d in here) + (f"，共{months}个月" if len(here) > 1 else "")
+    out.facts.update(
+        pension_months=months, pension_exact=all(d[1] for d in here), pension_said=said, pension_place=now
+    )
+
+
 _HERE = re.compile(r"市里|本市|本地|当地|我们这|这边|省里|区里")
 
 
@@ -496,9 +612,12 @@ def _corrected(text: str) -> Mapping[str, Any] | None:
     if not before.strip() or not after.strip():
         return None
     corrected_clause = clauses(before)[-1]
+    if _DOUBT.search(clauses(after)[0]):
+        # "社保交了一年多，不对，我记不太清": what was corrected is no longer said.
+        before = before[: before.rfind(corrected_clause)]
     roles = "".join(m.group(0) for rx in _ROLE_WORDS.values() if (m := rx.search(corrected_clause)))
-    facts = dict(_extract(before))
-    facts.update(_extract(roles + after))
+    facts = dict(_read(before))
+    facts.update(_read(roles + after))
     return MappingProxyType(facts)
 
 
@@ -511,6 +630,35 @@ def _infer_competition_place(text: str, out: Extracted, work_place: str | None) 
     if len(provinces) == 1 and lived == provinces and _HERE.search(text):
         out.set("competition_place", provinces.pop())
         out.set("competition_inferred", True)
+
+
+_AT = re.compile(r"(?:在|到|来)$")
+
+
+def _infer_pension_place(parts: list[str], places: Places, out: Extracted, work_place: str | None) -> None:
+    """ "户口在娄底，在常州搞数控，社保交了一年多": 社保 with no place, said by someone whose job
+    or stay ("在常州") is in one province, is paid there; marked as inferred, so the reply says
+    so. Where the competition is says nothing of it ("社保交了三年，想报扬州的比赛": asked)."""
+    lived = {work_place} if work_place else set()
+    for clause in parts:
+        if HUKOU_WORDS.search(clause) or SCHOOL_WORDS.search(clause):
+            continue
+        lived |= {m.province.code for m in places.mentions(clause) if _AT.search(clause[: m.start])}
+    if len(lived) == 1 and (where := lived.pop()).isdigit():
+        out.set("pension_place", where)
+        out.set("pension_place_inferred", True)
+
+
+# A fact the asker says they do not know: "不清楚" with an either-or ("有没有", "是…还是"),
+# not the question itself ("不知道能不能报").
+_UNSURE = re.compile(r"不清楚|不知道|不确定|不晓得|搞不清|说不准|not sure", re.I)
+# "我记不太清，可能不到一年": the asker doubts their own memory of what follows.
+_DOUBT = re.compile(r"记不(?:太)?清|拿不准|不太确定|说不好")
+_EITHER = re.compile(r"有没有|是不是|是否|还是|给没给|交没交|(?P<a>[^能可行中好会])[没不](?P=a)")
+
+
+def _unsure(clause: str) -> bool:
+    return bool(_UNSURE.search(clause) and _EITHER.search(clause))
 
 
 def _student(text: str) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 from knowledge.lexicon import normalise
 from knowledge.snapshots import fingerprint, load_or_build
 from knowledge.sources import SourceError
+from knowledge.spelling import shared_respeller
 from knowledge.vectors import IntentModel
 
 INTENTS_DIR = Path(__file__).parent / "data" / "intents"
@@ -64,12 +65,17 @@ class IntentClassifier:
     def train(cls, utterances: Sequence[Utterance]) -> IntentClassifier:
         if len({u.intent for u in utterances}) < 2:
             raise IntentDataError("意图例句至少要覆盖两个功能")
-        return cls(IntentModel.fit([u.text for u in utterances], [u.intent for u in utterances], normalise))
+        return cls(IntentModel.fit([u.text for u in utterances], [u.intent for u in utterances], _prepared))
 
     def predict(self, text: str) -> tuple[str, float]:
-        probs = self.model.probabilities(normalise(text))
+        probs = self.model.probabilities(_prepared(text))
         best = int(np.argmax(probs))
         return self.labels[best], float(probs[best])
+
+
+def _prepared(text: str) -> str:
+    """Homophone typos of the words that tell capabilities apart read as meant ("技能必武")."""
+    return normalise(shared_respeller().respell(text))
 
 
 @lru_cache(maxsize=1)

@@ -117,6 +117,10 @@ class Lexicon:
             out.append(word)
         return out
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each jieba word in the text as given (not normalised)."""
+        return [(start, end) for _, start, end in self._tokenizer.tokenize(text, HMM=False)]
+
     def nouns(self, text: str) -> list[str]:
         """Noun-like words (things, names, abbreviations) of the text, for deciding whether a
         question is about something the notices never mention."""

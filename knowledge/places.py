@@ -77,7 +77,7 @@ PREFERRED_IN_A_TIE = "江苏"
 
 def _latin_names(provinces: list[Province]) -> dict[str, Province]:
     """Place names as people type them in letters (pinyin without tones): 'Shanghai', 'Nanjing'."""
-    from knowledge.retrieval import lazy_pinyin  # with the phrase table off, as there
+    from knowledge.spelling import lazy_pinyin  # with the phrase table off, as there
 
     readings: dict[str, set[str]] = {}
     by_short = {p.short: p for p in provinces}

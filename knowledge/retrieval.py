@@ -5,23 +5,17 @@ much of the question the best clause actually covers."""
 from __future__ import annotations
 
 import math
-import os
 import re
 import sys
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-# Per-character readings are all homophone matching needs; pypinyin's phrase table would
-# add some 50 MB to every process.
-os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-
-from pypinyin import lazy_pinyin
-
 from knowledge.lexicon import CN_DIGITS, Lexicon, bigrams, normalise
+from knowledge.spelling import PinyinTable, homophones, pinyin_table
 
 
 @dataclass(frozen=True)
@@ -191,12 +185,8 @@ class Retriever:
         # The heading path is part of what a clause is about ("二、规范办赛行为").
         return f"{p.path}\n{p.text}"
 
-    def _build_pinyin_vocab(self) -> dict[tuple[str, ...], list[str]]:
-        table: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for word in self.words.vocab:
-            if 2 <= len(word) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", word):
-                table[tuple(lazy_pinyin(word))].append(word)
-        return table
+    def _build_pinyin_vocab(self) -> PinyinTable:
+        return pinyin_table(self.words.vocab)
 
     # --- query analysis -------------------------------------------------------------
 
@@ -213,18 +203,7 @@ class Retriever:
     def _homophones(self, question: str) -> dict[str, str]:
         """Words the question probably meant: same pinyin as a corpus word, sharing a
         character with it, and not themselves a corpus word ("备按" → "备案")."""
-        found: dict[str, str] = {}
-        for run in re.findall(r"[\u4e00-\u9fff]{2,}", normalise(question)):
-            syllables = lazy_pinyin(run)
-            for size in (4, 3, 2):
-                for i in range(len(run) - size + 1):
-                    typed = run[i : i + size]
-                    if typed in self.words.vocab or typed in found:
-                        continue
-                    for word in self._pinyin_vocab.get(tuple(syllables[i : i + size]), ()):
-                        if word != typed and any(a == b for a, b in zip(word, typed, strict=True)):
-                            found[typed] = word
-        return found
+        return homophones(normalise(question), self._pinyin_vocab, self.words.vocab)
 
     def _doc_filter(self, question: str) -> np.ndarray | None:
         q = normalise(question).replace(" ", "")

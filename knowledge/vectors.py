@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.retrieval import lazy_pinyin  # with the phrase table switched off, as there
+from knowledge.spelling import lazy_pinyin  # with the phrase table switched off, as there
 
 _WHITE_SPACES = re.compile(r"\s\s+")
 

@@ -396,3 +396,89 @@ async def test_a_competition_said_to_be_here_is_in_the_province_the_person_lives
     [reply] = await engine.handle(msg(text))
     assert reply.payload["eligible"] is True and reply.payload["met"] == ["school"]
     assert "您没有说比赛在哪里举办，按江苏的比赛来看" in reply.text
+
+
+# -- blind eligibility set 8 (development data since): how strangers state their facts ------
+
+ROUND_8_CASES = [
+    # Homophone typos of the words facts hang on, and of places (knowledge/spelling.py).
+    ("身份正是浙江的，在南通上班社保交了半年", {"hukou": "33", "pension_months": 6}),
+    ("社保在常洲交了差两个月满一年，常洲技能竟赛职工组能报吗", {"pension_place": "32", "competition_place": "32"}),
+    ("射保在河北交，户口也河北的，连运港驾驶员技能比赛能报不", {"pension_place": "13", "competition_place": "32"}),
+    ("户口在河南，在无锡交社保10各月，无锡职业技能大赛职工足能报吗", {"pension_months": 10, "group": "worker"}),
+    # Dialect words for 没 and 不.
+    ("我是湖南衡阳的，户口冇迁，在镇江做木工，老板一直冇给我交社保", {"hukou": "43", "pension_months": 0}),
+    ("阿拉勒无锡上班辰光勿长，户口勿是江苏额", {"hukou": "!32"}),
+    # No pension, however said.
+    ("苏州 职工组 外省户口 无社保", {"pension_months": 0, "hukou": "nonlocal"}),
+    ("户口在江西，在南京freelance，社保 never paid", {"pension_months": 0}),
+    ("在宿迁一家建筑公司干钢筋工两年了，公司只给我们买了工伤险，养老保险没交过", {"pension_months": 0}),
+    # "十个来月": about ten months, under a year either way.
+    ("社保在盐城交了十个来月", {"pension_months": 10, "pension_exact": False}),
+    # What the asker says they do not know is not stated.
+    ("户口还在老家贵州，超市有没有给她交社保我也不清楚", {"hukou": "52", "pension_months": None}),
+    ("南京有个技能大赛我能报吗，不知道是学生组还是职工组", {"group": None}),
+    ("社保交了一年多，不对，我记不太清，可能不到一年，户口在湖北", {"pension_months": None, "hukou": "42"}),
+    # A place joined to the competition by 的 / 有个 is where it is held, not where one interns.
+    ("我在镇江一所高职读大三，现在在上海实习，学校通知镇江有个学生组的技能大赛", {"competition_place": "32"}),
+    ("我儿子在无锡职业技术学院读书，学校说是无锡市的contest", {"competition_place": "32"}),
+    ("班里有几个甘肃、贵州来的学生，户口都没迁，想报省里的学生组技能大赛", {"competition_place": None}),
+    # Periods paid in one province add up; where the 社保 moved on, the province now counts.
+    ("社保先在苏州交了7个月，后来换工作到无锡又接着交了8个月", {"pension_months": 15, "pension_place": "32"}),
+    ("杭州那边之前交了三年社保，苏州这边到现在交了一年零两个月", {"pension_months": 14, "pension_place": "32"}),
+    ("户口在贵州，之前社保都是在贵州交的，今年4月才转到泰州来交", {"hukou": "52", "pension_place": "32"}),
+    # A move not yet made; a city denied; a school moved to.
+    ("我在徐州交了10个月社保，户口迁到徐州的手续还在办", {"hukou": None}),
+    ("非本市户籍人员参加南京市职业技能竞赛，本人在南京缴纳社保九个月", {"hukou": None}),
+    ("我从安徽的学校转到南通一所高职了，户口还在安徽", {"school_place": "32", "hukou": "34"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ROUND_8_CASES)
+def test_facts_as_strangers_state_them(text: str, expected: dict[str, object]) -> None:
+    facts = extract(text)
+    assert {k: facts.get(k) for k in expected} == expected, facts
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("从2024年春节后交到现在没断过", 33),
+        ("去年这个时候我进的泰州这家造船厂，进厂就交社保", 12),
+        ("社保是从今年五一开始交的", 6),
+        ("23年底开始交社保", 35),
+        ("去年年底开始交", 11),
+        ("前年腊月来的，开始交社保", 23),
+        ("今年开春才开始交", 8),
+    ],
+)
+def test_a_start_date_is_read_however_it_is_said(text: str, months: int) -> None:
+    from knowledge.extract import digits, since_months
+
+    found = since_months(digits(text), today=date(2026, 11, 27))
+    assert found is not None and found[0] == months, found
+
+
+def test_pension_place_is_inferred_from_where_one_works_not_from_the_competition() -> None:
+    stays = extract("我是湖南人咯，户口还在娄底，在常州搞数控，社保交了一年多哒。常州那个数控车工比赛我报得名不咯？")
+    assert stays.get("pension_place") == "32" and stays.get("pension_place_inferred") is True
+    assert "pension_place" not in extract("我社保交了两年多，户口在河南，想报扬州的技能竞赛")
+
+
+def test_the_group_is_not_asked_where_no_student_condition_can_hold() -> None:
+    verdict = verdict_for("我崽已经毕业咯，原来在长沙读的中职，户口在湖南，现在南京送外卖，还冇交社保，南京那个比赛")
+    assert verdict.eligible is False, verdict
+
+
+async def test_an_inferred_pension_place_is_said_in_the_reply(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("户口还在娄底，在常州搞数控，社保交了一年多，常州的数控车工比赛能报吗"))
+    assert reply.payload["eligible"] is True
+    assert "您没有说社保在哪里交，按在江苏缴纳来看" in reply.text
+
+
+async def test_a_mistyped_competition_is_still_an_eligibility_question(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await make_engine()
+    replies = await engine.handle(msg("滁州的技能必武，我户口在南京社保也在南京，能不能报"))
+    verdicts = [r.payload for r in replies if r.payload.get("intent") == "eligibility"]
+    assert verdicts and verdicts[0]["eligible"] is None and any("主办方" in r.text for r in replies)

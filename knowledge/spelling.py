@@ -1,0 +1,133 @@
+"""Homophone typos: a word typed with the right sound and a wrong character ("备按" for 备案,
+"射保" for 社保, "连运港" for 连云港). A typed word is read as a known word when it sounds
+the same (toneless pinyin), shares at least one character with it, and is not itself a
+known word (宿州 is a place of its own, not a typo for 苏州)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+# Per-character readings are all homophone matching needs; pypinyin's phrase table would
+# add some 50 MB to every process.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+
+from pypinyin import lazy_pinyin
+
+from knowledge.places import shared_places
+
+SPELLING_FILE = Path(__file__).parent / "data" / "lexicon" / "spelling.toml"
+
+PinyinTable = dict[tuple[str, ...], list[str]]
+
+_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都还就把被给从向到")
+
+
+def pinyin_table(words: Iterable[str]) -> PinyinTable:
+    """Words of two to four Chinese characters by their toneless reading."""
+    table: PinyinTable = defaultdict(list)
+    for word in words:
+        if 2 <= len(word) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", word):
+            table[tuple(lazy_pinyin(word))].append(word)
+    return table
+
+
+def homophones(
+    text: str, table: PinyinTable, known: Collection[str], spans: Sequence[tuple[int, int]] | None = None
+) -> dict[str, str]:
+    """{typed: meant} for each homophone typo in the text, longest words first.
+
+    With jieba's word spans, a typed word must start where a word does and either hold a
+    character jieba could not join to any word, as a typo leaves, or end inside a word
+    that is not itself a known one ("身份正是": 正是): "第三名" holds no 三明, "户籍安徽" no
+    吉安, "启动" is a word and no 启东, "为南京" no 渭南. A word that differs only in a
+    function character (在宁的 is not 宁德) or sounds like two known words (蘇州: 苏州 or
+    宿州?) is left as typed."""
+    starts = None if spans is None else {start: end for start, end in spans}
+    inside = None if spans is None else {i: (start, end) for start, end in spans for i in range(start + 1, end)}
+    found: dict[str, str] = {}
+    for run in _RUN.finditer(text):
+        syllables = lazy_pinyin(run.group(0))
+        for size in (4, 3, 2):
+            for i in range(len(run.group(0)) - size + 1):
+                typed = run.group(0)[i : i + size]
+                if typed in known or typed in found:
+                    continue
+                start = run.start() + i
+                if (
+                    starts is not None
+                    and inside is not None
+                    and not _typed_word(text, start, size, starts, inside, known)
+                ):
+                    continue
+                meant = {
+                    word
+                    for word in table.get(tuple(syllables[i : i + size]), ())
+                    if any(a == b for a, b in zip(word, typed, strict=True))
+                    and not any(a != b and a in _FUNCTION_CHARS for a, b in zip(typed, word, strict=True))
+                    and (inside is None or start + size not in inside or typed[-1] != word[-1])
+                }
+                if len(meant) == 1:
+                    found[typed] = meant.pop()
+    return found
+
+
+def _typed_word(
+    text: str, start: int, size: int, starts: dict[int, int], inside: dict[int, tuple[int, int]], known: Collection[str]
+) -> bool:
+    if start not in starts:
+        return False
+    end = start + size
+    if end in inside:
+        # "身份正是": the typed word's last character made a word with the next (the caller
+        # checks that this character is the mistyped one).
+        word_start, word_end = inside[end]
+        return word_start == end - 1 and text[word_start:word_end] not in known
+    return any(starts.get(i) == i + 1 for i in range(start, end))
+
+
+class Respeller:
+    """Rewrites typos of the words the fact reader keys on, keeping every character's
+    position (so a span read from the rewritten text is the span in the original)."""
+
+    def __init__(
+        self, words: Iterable[str], same: dict[str, str], spans: Callable[[str], Sequence[tuple[int, int]]]
+    ) -> None:
+        self.words = frozenset(words)
+        self.spans = spans
+        self.same = same
+        self._table = pinyin_table(self.words)
+        self._same = re.compile("|".join(map(re.escape, sorted(same, key=len, reverse=True)))) if same else None
+
+    @classmethod
+    def load(cls, path: Path = SPELLING_FILE) -> Respeller:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        same = {k: v for k, v in data.get("same", {}).items()}
+        bad = [k for k, v in same.items() if len(k) != len(v)]
+        if bad:
+            raise ValueError(f"{path.name}: [same] 的替换必须与原词等长：{'、'.join(bad)}")
+        places = shared_places()
+        place_words = [w for p in places.by_code.values() for w in (p.name, p.short, *p.places)]
+        from knowledge.base import shared_lexicon  # jieba's words, loaded once per process
+
+        return cls([*data["words"], *place_words], same, lambda text: shared_lexicon().spans(text))
+
+    def respell(self, text: str) -> str:
+        if self._same is not None:
+            text = self._same.sub(lambda m: self.same[m.group(0)], text)
+        fixes = homophones(text, self._table, self.words, self.spans(text))
+        if not fixes:
+            return text
+        pattern = re.compile("|".join(map(re.escape, sorted(fixes, key=len, reverse=True))))
+        return pattern.sub(lambda m: fixes[m.group(0)], text)
+
+
+@lru_cache(maxsize=1)
+def shared_respeller() -> Respeller:
+    return Respeller.load()

@@ -1,0 +1,48 @@
+"""Homophone typos are read as meant, and only typos (knowledge/spelling.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.spelling import shared_respeller
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("人在连运港跑", "人在连云港跑"),
+        ("身份正是浙江的", "身份证是浙江的"),
+        ("射保在河北交", "社保在河北交"),
+        ("社保在常洲交了", "社保在常州交了"),
+        ("职工足能报吗", "职工组能报吗"),
+        ("户口冇迁", "户口没迁"),
+    ],
+)
+def test_a_typo_is_read_as_meant(typed: str, meant: str) -> None:
+    assert shared_respeller().respell(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我拿了第三名",  # 三名 is not 福建's 三明
+        "户籍安徽",  # 籍安 is not 江西's 吉安
+        "我公司为南京市属国有企业",  # 为南 is not 陕西's 渭南
+        "驻宁的单位",  # 宁的 is not 福建's 宁德
+        "公司喺蘇州",  # 蘇州 sounds like 苏州 and 宿州 alike: left as typed
+        "睢宁县",  # a 江苏 county, not 四川's 遂宁
+        "企业大力开展评价",  # 大力 is a word, not 云南's 大理
+        "网上办事大厅",
+    ],
+)
+def test_words_that_are_no_typos_are_left_alone(text: str) -> None:
+    assert shared_respeller().respell(text) == text
+
+
+def test_a_dialect_word_must_keep_the_length(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.spelling import Respeller
+
+    bad = tmp_path / "spelling.toml"
+    bad.write_text('words = ["社保"]\n[same]\n"莫得" = "没"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="等长"):
+        Respeller.load(bad)
