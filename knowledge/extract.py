@@ -73,7 +73,7 @@ _NO_PENSION = re.compile(
     r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
     r"|(?:从未|从没|没|没有|未)(?:有)?在[^，。,]{1,6}(?:交|缴纳|缴|参保)过"
     r"|(?<!给)(?:没|没有|未)(?:有)?给(?:我|他|她)?(?:交|缴)(?:过)?(?:社保|养老)"
-    r"|(?:社保|养老)(?:保险)?(?:也|都|一直|还|从来)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
+    r"|(?:社保|养老)(?:保险|那块|那部分|那一块|这块)?(?:也|都|一直|还|从来)?(?:没|没有|未)(?:有)?(?:交|缴)(?!满|够|到|齐)"
     r"|无社保|无养老|(?:社保|养老保险|pension|social security)\s*(?:never|not)\s*paid|no (?:social security|pension)"
 )
 
@@ -336,6 +336,7 @@ _ORIGIN = re.compile(
     r"[\u4e00-\u9fff]{0,3}?(?:的)?(?:学生|人|来的|籍|老乡|小伙|姑娘)"
 )
 
+
 def _origin(text: str, start: int, word: str) -> bool:
     """ "新疆的学生", "甘肃、贵州来的学生", "小陈是湖南的": where people come from, not where a
     competition is held."""
@@ -561,6 +562,9 @@ def _read_paid_on(parts: list[str], out: Extracted) -> None:
                 return
 
 
+_PAID_THROUGHOUT = re.compile(r"(?:两边|两个厂|两家|都)(?:厂里|公司|单位)?(?:都)?(?:给)?(?:交|缴)了?(?:社保|养老)")
+
+
 def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
     """ "社保先在苏州交了7个月，后来换工作到无锡又接着交了8个月": periods paid in one province add
     up; where the 社保 moved on ("杭州那边交了三年，苏州这边交了一年零两个月", "之前在贵州交的，
@@ -579,15 +583,22 @@ def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
         if where is None or not where.isdigit():
             return  # a period whose place is unsaid cannot be added to either side
         periods.append((found, where))
+    if not periods and "pension_months" not in out.facts and _PAID_THROUGHOUT.search(" ".join(parts)):
+        # "先在常州干了5个月，又到南通干了8个月，两边厂里都交了社保": the jobs are the periods.
+        periods = [
+            (d, w)
+            for c in parts
+            if WORK_WORDS.search(c) and (d := duration_months(c)) and (w := _work_place(c, places))
+        ]
+        if any(not where.isdigit() for _, where in periods):
+            return
     if not periods or (len(periods) == 1 and periods[0][1] == out.facts.get("pension_place")):
         return  # one period, read as such already
     now = periods[-1][1]
     here = [d for d, where in periods if where == now]
     months = sum(d[0] for d in here)
     said = "+".join(d[2] for d in here) + (f"，共{months}个月" if len(here) > 1 else "")
-    out.facts.update(
-        pension_months=months, pension_exact=all(d[1] for d in here), pension_said=said, pension_place=now
-    )
+    out.facts.update(pension_months=months, pension_exact=all(d[1] for d in here), pension_said=said, pension_place=now)
 
 
 _HERE = re.compile(r"市里|本市|本地|当地|我们这|这边|省里|区里")

@@ -431,6 +431,9 @@ ROUND_8_CASES = [
     ("我在徐州交了10个月社保，户口迁到徐州的手续还在办", {"hukou": None}),
     ("非本市户籍人员参加南京市职业技能竞赛，本人在南京缴纳社保九个月", {"hukou": None}),
     ("我从安徽的学校转到南通一所高职了，户口还在安徽", {"school_place": "32", "hukou": "34"}),
+    # Blind set 9: a pension denied with a filler word; two jobs that both paid the 社保.
+    ("在扬州厂里干两年了，厂里光给交医保，养老那块一直没交", {"pension_months": 0}),
+    ("先在常州干了5个月，又到南通干了8个月，两边厂里都交了社保", {"pension_months": 13, "pension_place": "32"}),
 ]
 
 
