@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import signal
@@ -12,10 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from bot.cli_certs import certs_app
-from bot.cli_common import DATE_ARG, cli_settings, console, fail, in_store, read_text
+from bot.cli_common import DATE_ARG, cli_settings, console, fail, in_store, read_text, run_async
 from bot.cli_questions import questions_app
 from bot.cli_web import users_app, web
 from bot.settings import Settings
@@ -40,9 +38,9 @@ def main(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         settings = cli_settings()
         if settings.bot_token:
-            asyncio.run(_serve(settings, Framework.aiogram, None, 8080, 30))
+            run_async(_serve(settings, Framework.aiogram, None, 8080, 30))
             return
-        asyncio.run(_chat(settings, None, False, DEFAULT_CONSOLE_USER))
+        run_async(_chat(settings, None, False, DEFAULT_CONSOLE_USER))
 
 
 @app.command()
@@ -52,7 +50,7 @@ def chat(
     user: Annotated[int, typer.Option(help="用户编号；默认与上次相同")] = DEFAULT_CONSOLE_USER,
 ) -> None:
     """在终端里和助手对话。"""
-    asyncio.run(_chat(cli_settings(), script, json_out, user))
+    run_async(_chat(cli_settings(), script, json_out, user))
 
 
 async def _chat(settings: Settings, script: Path | None, json_out: bool, user: int) -> None:
@@ -71,11 +69,20 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
 
 
 def _knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base of the store. Where the store is a SQLite file whose version has a
+    saved knowledge base, that is loaded without SQLAlchemy, migrations or the clauses (a
+    one-shot `ask` in well under a second); otherwise the store is opened, migrated and read."""
     from knowledge.base import KnowledgeBase
+    from storage.quick_version import sqlite_knowledge_version
+
+    directory = settings.snapshot_dir()
+    version = sqlite_knowledge_version(settings.database_url)
+    if version is not None and (known := KnowledgeBase.recalled(directory, version)) is not None:
+        return known
     from storage.knowledge_inputs import knowledge_inputs
 
-    passages, added, _ = in_store(knowledge_inputs, settings)
-    return KnowledgeBase.saved(passages, added, settings.snapshot_dir())
+    passages, added, version = in_store(knowledge_inputs, settings)
+    return KnowledgeBase.saved(passages, added, directory, version)
 
 
 @app.command()
@@ -86,7 +93,7 @@ def ask(
     batch: Annotated[Path | None, typer.Option(help="每行一个问题的文件（- 为标准输入）")] = None,
 ) -> None:
     """政策问答（给工具和热线人员用）：打印命中的条款。"""
-    from handlers.qa import citation, result_json
+    from knowledge.hits import citation, result_json
 
     if (question is None) == (batch is None):
         fail("请给出一个问题，或用 --batch 指定问题文件（二选一）。", 2)
@@ -132,6 +139,8 @@ def evaluate_cmd(
         return result.answered, [h.passage.text for h in result.hits]
 
     report = evaluate(items, answer)
+    from rich.table import Table
+
     table = Table(title=f"评测：{file.name}")
     table.add_column("指标")
     table.add_column("数值", justify="right")
@@ -153,6 +162,8 @@ def evaluate_cmd(
 @notices_app.command("list")
 def notices_list() -> None:
     """列出知识库中的政策文件。"""
+    from rich.table import Table
+
     from storage.notices import list_notices
 
     table = Table(title="政策文件")
@@ -214,6 +225,8 @@ def report(limit: Annotated[int, typer.Option(help="每类最多列出几条")] 
     from storage.reports import feedback_report
 
     unanswered, disliked = in_store(lambda session: feedback_report(session, limit))
+    from rich.table import Table
+
     table = Table(title="未能回答的问题")
     table.add_column("次数", justify="right")
     table.add_column("问题")
@@ -273,12 +286,13 @@ def serve(
         fail("没有设置 BOT_TOKEN。请先在 BotFather 创建机器人，把令牌写入环境变量 BOT_TOKEN 或 .env 文件。")
     if webhook and not _WEBHOOK_SECRET.fullmatch(settings.webhook_secret or ""):
         fail("Webhook 模式需要设置 WEBHOOK_SECRET（1–256 位字母、数字、_ 或 -）：否则任何知道地址的人都能伪造消息。")
-    asyncio.run(_serve(settings, framework, webhook, port, polling_timeout))
+    run_async(_serve(settings, framework, webhook, port, polling_timeout))
 
 
 async def _serve(
     settings: Settings, framework: Framework, webhook: str | None, port: int, polling_timeout: int
 ) -> None:
+    import asyncio
     from urllib.parse import urlparse
 
     if framework is Framework.aiogram:

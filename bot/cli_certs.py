@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from datetime import UTC, datetime
@@ -10,9 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli_common import cli_settings, console, err, fail, in_store
+from bot.cli_common import cli_settings, console, err, fail, in_store, run_async
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,10 +41,12 @@ def import_(
     """导入名册：逐行校验，全部正确才写入，否则一行也不写；已有的证书编号默认拒绝。"""
     if not file.is_file():
         fail(f"找不到文件 {file}")
-    asyncio.run(_import(cli_settings(), file, batch or file.stem, replace))
+    run_async(_import(cli_settings(), file, batch or file.stem, replace))
 
 
 async def _import(settings: Settings, file: Path, batch: str, replace: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from knowledge.roster import RosterError
     from storage.certificates import import_roster
 

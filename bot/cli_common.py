@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -60,6 +59,14 @@ def read_text(path: Path) -> str:
 DATE_ARG = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, importing asyncio only here: `skillbot ask` answering from a saved index
+    never runs a coroutine, and its cold start is measured (bench/cold_start.py)."""
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
 def in_store(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
     """`work(session)` in one transaction on the configured database, migrated and with the
     bundled notices seeded; the connection is closed whatever happens."""
@@ -77,7 +84,7 @@ def in_store(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | 
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
-from rich.table import Table
 
 from bot.cli_common import cli_settings, console, fail, in_store
 
@@ -145,6 +144,8 @@ def users_enable(name: Annotated[str, typer.Argument(help="用户名")]) -> None
 @users_app.command("list")
 def users_list() -> None:
     """列出网页工作台账号。"""
+    from rich.table import Table
+
     from storage.users import list_accounts
 
     table = Table(title="网页工作台账号")

@@ -43,7 +43,7 @@ class Services:
             await seed_bundled(session)
             passages, added, version = await knowledge_inputs(session)
         directory = settings.snapshot_dir()
-        knowledge = KnowledgeBase.saved(passages, added, directory)
+        knowledge = KnowledgeBase.saved(passages, added, directory, version)
         return cls.build(settings, knowledge, knowledge_version=version, classifier=saved_classifier(directory))
 
     async def reloaded(self, db: Database) -> Services | None:
@@ -55,7 +55,7 @@ class Services:
                 return None
             passages, added, version = await knowledge_inputs(session)
         # Building the index is CPU work; a thread keeps the event loop answering meanwhile.
-        knowledge = await asyncio.to_thread(KnowledgeBase.saved, passages, added, self.settings.snapshot_dir())
+        knowledge = await asyncio.to_thread(KnowledgeBase.saved, passages, added, self.settings.snapshot_dir(), version)
         return Services.build(self.settings, knowledge, self.exports_dir, version, self.classifier)
 
     @classmethod

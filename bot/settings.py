@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
+
+from storage.quick_version import sqlite_file
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/skillbot.db"
 
@@ -36,10 +37,8 @@ class Settings(BaseSettings):
             return None
         if self.index_dir.strip():
             return Path(self.index_dir.strip())
-        url = make_url(self.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            return Path(url.database).parent / "index"
-        return Path("var/index")
+        database = sqlite_file(self.database_url)
+        return Path(database).parent / "index" if database else Path("var/index")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Any
 
 from handlers import common
 from handlers.base import Button, Context, Reply
 from handlers.buttons import Action, decode, encode
 from knowledge.base import NATIONAL_HOTLINE, KnowledgeBase, tidy_contact
+from knowledge.hits import citation, result_json
 from knowledge.lexicon import normalise
-from knowledge.retrieval import Hit, Passage, SearchResult
-from knowledge.sources import cited, squeeze
+from knowledge.retrieval import Passage, SearchResult
+from knowledge.sources import squeeze
 from storage.qa_log import log_question, record_vote
 
 RELATED_MAX = 2
@@ -20,28 +20,6 @@ RELATED_MAX = 2
 RELATED_MIN_RATIO = 0.5
 _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
 _FULL_SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
-
-
-def citation(p: Passage) -> str:
-    return f"来源：{cited(f'{p.doc_no} {p.path}', p)}"
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """One hit as the `skillbot ask --json` contract gives it."""
-    p = hit.passage
-    return {
-        "doc_no": p.doc_no,
-        "title": p.title,
-        "region": p.region,
-        "date": p.date,
-        "clause": p.path,
-        "text": p.text,
-        "score": round(hit.score, 4),
-    }
-
-
-def result_json(result: SearchResult) -> dict[str, Any]:
-    return {"answered": result.answered, "hits": [hit_json(h) for h in result.hits] if result.answered else []}
 
 
 def answering_sentences(

@@ -17,7 +17,7 @@ from knowledge.lexicon import Lexicon
 from knowledge.notices import NoticeMeta, parse_notice
 from knowledge.redact import redact
 from knowledge.retrieval import RERANK_DEPTH, Passage, Retriever, SearchResult
-from knowledge.snapshots import fingerprint, load_or_build
+from knowledge.snapshots import fingerprint, load_or_build, recall, remember
 
 # The national HR hotline; every answer we cannot give points here as the last resort.
 NATIONAL_HOTLINE = "12333（人社服务热线）"
@@ -98,12 +98,27 @@ class KnowledgeBase:
         passages: list[Passage],
         added: tuple[list[BankQuestion], list[OosQuestion]],
         directory: Path | None,
+        version: tuple[int, ...] | None = None,
     ) -> KnowledgeBase:
         """The knowledge base over these clauses and the bundled bank with the added questions,
-        loaded from `directory` when it was built there before from the same inputs."""
+        loaded from `directory` when it was built there before from the same inputs; noted as
+        the one for the store's `version`, if given (see `recalled`)."""
         shared_lexicon(directory)
         key = fingerprint(repr([astuple(p) for p in passages]), repr(added))
-        return load_or_build(directory, "knowledge", key, lambda: cls(passages, bank=bundled_bank().extended(*added)))
+        built = load_or_build(directory, "knowledge", key, lambda: cls(passages, bank=bundled_bank().extended(*added)))
+        if version is not None:
+            remember(directory, "knowledge", key, fingerprint(repr(version)))
+        return built
+
+    @classmethod
+    def recalled(cls, directory: Path | None, version: tuple[int, ...]) -> KnowledgeBase | None:
+        """The knowledge base saved for this store version by an earlier process, found without
+        reading the clauses (`storage.quick_version`); None if there is none."""
+        if directory is None:
+            return None
+        shared_lexicon(directory)  # before the knowledge base, which is unpickled onto it
+        found = recall(directory, "knowledge", fingerprint(repr(version)))
+        return found if isinstance(found, cls) else None
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in ("lexicon", "_recent")}

@@ -67,6 +67,42 @@ def load_or_build(directory: Path | None, name: str, key: str, build: Callable[[
     return built
 
 
+def remember(directory: Path | None, name: str, key: str, stamp: str) -> None:
+    """Notes that the snapshot `name` with this key is the one for `stamp` (a store's
+    version, say), so that a process that knows only the stamp can load it (`recall`)
+    without reading what the key is computed from."""
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{stamp}\n{key}")
+        os.replace(tmp, directory / f"{name}.stamp")
+    except OSError:
+        log.warning("could not note the snapshot for %s", name, exc_info=True)
+
+
+def recall(directory: Path | None, name: str, stamp: str) -> object | None:
+    """The snapshot `remember` noted for this stamp, or None (none noted, another stamp,
+    the file gone or unreadable)."""
+    if directory is None:
+        return None
+    try:
+        noted, key = (directory / f"{name}.stamp").read_text(encoding="utf-8").split("\n")
+    except (OSError, ValueError):
+        return None
+    path = directory / f"{name}-{key}.pickle"
+    if noted != stamp or not path.exists():
+        return None
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)  # our own file: see the module docstring
+    except Exception:
+        log.warning("snapshot %s unreadable", path.name, exc_info=True)
+        return None
+
+
 def _save(directory: Path, path: Path, value: object) -> None:
     """Written to a temporary file and renamed: a reader sees the whole file or none."""
     tmp: str | None = None

@@ -124,10 +124,3 @@ async def load_passages(session: AsyncSession) -> list[Passage]:
 
 
 __all__ = ["NoticeError", "NoticeSummary", "add_notice", "list_notices", "load_passages", "reindex", "seed_bundled"]
-
-
-async def clauses_version(session: AsyncSession) -> tuple[int, int]:
-    """Changes whenever a notice is added or the clauses are rebuilt (new clause ids), so a
-    running bot can tell that its in-memory index is out of date."""
-    row = (await session.execute(select(func.count(Clause.id), func.coalesce(func.max(Clause.id), 0)))).one()
-    return int(row[0]), int(row[1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.bank import BankQuestion, OosQuestion
@@ -37,8 +37,3 @@ async def added_questions(session: AsyncSession) -> tuple[list[BankQuestion], li
     ]
     out_of_scope = [OosQuestion(r.question, r.topic, r.style, r.added_by) for r in rows if r.topic]
     return answerable, out_of_scope
-
-
-async def bank_version(session: AsyncSession) -> int:
-    """Changes whenever a phrasing is added, so running bots know to rebuild."""
-    return int(await session.scalar(select(func.coalesce(func.max(AddedQuestion.id), 0))) or 0)

@@ -19,7 +19,7 @@ from bot.telegram.render import KeyButton, keyboard, split_text, to_html
 from handlers import common
 from handlers.base import Incoming, Reply
 from handlers.common import COMMANDS
-from handlers.qa import citation
+from knowledge.hits import citation
 
 log = logging.getLogger(__name__)
 

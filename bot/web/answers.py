@@ -13,10 +13,10 @@ from handlers.qa import (
     PolicyQA,
     answering_sentences,
     as_shown,
-    citation,
     whole_clause,
     whose_rule,
 )
+from knowledge.hits import citation
 from knowledge.relations import Relation
 from knowledge.retrieval import RERANK_DEPTH, Hit, Passage, SearchResult
 

@@ -29,7 +29,7 @@ from bot.web.config import WebSettings
 from bot.web.imports import ImportJobs
 from bot.web.library import KnowledgeHolder
 from bot.web.site import TEMPLATES, Site, render
-from handlers.qa import citation
+from knowledge.hits import citation
 from storage.db import Database
 from storage.users import prune_sign_ins, shared_secret
 
