@@ -60,10 +60,10 @@ async def _chat(settings: Settings, script: Path | None, json_out: bool, user: i
     try:
         session = ConsoleSession(engine, user)
         if script is None:
-            await run_interactive(session, console)
+            await run_interactive(session, console.rich)
             return
         lines = sys.stdin.readlines() if str(script) == "-" else read_text(script).splitlines()
-        await run_script(session, lines, json_lines(sys.stdout) if json_out else rich_lines(console))
+        await run_script(session, lines, json_lines(sys.stdout) if json_out else rich_lines(console.rich))
     finally:
         await engine.close()
 

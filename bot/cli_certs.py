@@ -53,7 +53,7 @@ async def _import(settings: Settings, file: Path, batch: str, replace: bool) -> 
     db = await _database(settings)
     columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err, transient=True) as progress:
+        with Progress(*columns, console=err.rich, transient=True) as progress:
             task = progress.add_task("rows", total=None)
             report = await import_roster(
                 db,

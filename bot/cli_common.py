@@ -9,17 +9,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
 from bot.settings import Settings, load_settings
 from knowledge.redact import redact
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
+
+
+class LazyConsole:
+    """rich's Console, made on first use: `skillbot ask --json` writes plain JSON, and
+    importing rich would cost its measured cold start (bench/cold_start.py) 25 ms."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._made: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        if self._made is None:
+            from rich.console import Console
+
+            self._made = Console(**self._options)
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
+console = LazyConsole()
+err = LazyConsole(stderr=True, soft_wrap=True)
 
 
 class RedactingFilter(logging.Filter):

@@ -154,7 +154,7 @@ def questions_train(
     if not bank.answerable or not bank.out_of_scope:
         fail("问题库里需要既有可答问法也有范围外问法，才能训练。", 2)
     retriever = Retriever(passages, shared_lexicon())
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=console.rich, transient=True) as bar:
         task = bar.add_task("交叉验证", total=len(bank.answerable) + len(bank.out_of_scope))
         model = train(bank, passages, retriever, progress=lambda done, _: bar.update(task, completed=done))
     model.save(out or MODEL_FILE)
