@@ -24,7 +24,7 @@ from typing import Any
 from knowledge.places import Places, shared_places
 
 # Keyword-style messages ("社保交了一年 户口四川 江苏大赛") separate their facts by single spaces.
-_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n、]+|(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])")
+_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n、：:]+|(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])")
 
 # 社包/社宝: how 社保 is mistyped (homophones).
 PENSION_WORDS = re.compile(
@@ -562,7 +562,10 @@ def _read_paid_on(parts: list[str], out: Extracted) -> None:
                 return
 
 
-_PAID_THROUGHOUT = re.compile(r"(?:两边|两个厂|两家|都)(?:厂里|公司|单位)?(?:都)?(?:给)?(?:交|缴)了?(?:社保|养老)")
+_PAID_THROUGHOUT = re.compile(
+    r"(?:两边|两个厂|两家|都)(?:厂里|公司|单位)?(?:都)?(?:给)?(?:交|缴)了?(?:社保|养老)"
+    r"|(?:社保|养老保险?)(?:一直)?都(?:是)?(?:公司|厂里|单位|东家)?(?:给)?(?:交|缴)"
+)
 
 
 def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
@@ -662,7 +665,7 @@ def _infer_pension_place(parts: list[str], places: Places, out: Extracted, work_
 
 # A fact the asker says they do not know: "不清楚" with an either-or ("有没有", "是…还是"),
 # not the question itself ("不知道能不能报").
-_UNSURE = re.compile(r"不清楚|不知道|不确定|不晓得|搞不清|说不准|not sure", re.I)
+_UNSURE = re.compile(r"不清楚|不知道|不确定|不晓得|搞不清|说不准|没想好|还没定|没决定|not sure", re.I)
 # "我记不太清，可能不到一年": the asker doubts their own memory of what follows.
 _DOUBT = re.compile(r"记不(?:太)?清|拿不准|不太确定|说不好")
 _EITHER = re.compile(r"有没有|是不是|是否|还是|给没给|交没交|(?P<a>[^能可行中好会])[没不](?P=a)")

@@ -434,6 +434,14 @@ ROUND_8_CASES = [
     # Blind set 9: a pension denied with a filler word; two jobs that both paid the 社保.
     ("在扬州厂里干两年了，厂里光给交医保，养老那块一直没交", {"pension_months": 0}),
     ("先在常州干了5个月，又到南通干了8个月，两边厂里都交了社保", {"pension_months": 13, "pension_place": "32"}),
+    # Blind set 10: three jobs, two of them in 江苏, all paying; a group not yet chosen.
+    (
+        "先在上海干了半年，后来去昆山干了八个月，现在在苏州这家干了一年零三个月，社保都是公司交的",
+        {"pension_months": 23},
+    ),
+    ("我在苏州技师学院读二年级，苏州的技能大赛我能报吗？还没想好报学生组还是职工组", {"group": None}),
+    # A colon ends a clause: "比武：老马是甘肃人" says where 老马 is from, not where it is held.
+    ("厂里两个工人想报市里的化工技能比武：老马是甘肃人，户口在老家", {"competition_place": None, "hukou": "62"}),
 ]
 
 

@@ -16,6 +16,7 @@ from knowledge.spelling import shared_respeller
         ("社保在常洲交了", "社保在常州交了"),
         ("职工足能报吗", "职工组能报吗"),
         ("户口冇迁", "户口没迁"),
+        ("岗位联兵可以参加不", "岗位练兵可以参加不"),
     ],
 )
 def test_a_typo_is_read_as_meant(typed: str, meant: str) -> None:
