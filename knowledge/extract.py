@@ -263,9 +263,9 @@ def _extract(text: str) -> Mapping[str, Any]:
 
 
 def _respelled(text: str) -> str:
-    from knowledge.spelling import shared_respeller  # jieba's words: loaded on first use
+    from knowledge.spelling import respelled  # jieba's words: loaded on first use
 
-    return shared_respeller().respell(text)
+    return respelled(text)
 
 
 def _read(text: str) -> Mapping[str, Any]:

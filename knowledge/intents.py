@@ -19,7 +19,7 @@ import numpy as np
 from knowledge.lexicon import normalise
 from knowledge.snapshots import fingerprint, load_or_build
 from knowledge.sources import SourceError
-from knowledge.spelling import shared_respeller
+from knowledge.spelling import respelled
 from knowledge.vectors import IntentModel
 
 INTENTS_DIR = Path(__file__).parent / "data" / "intents"
@@ -75,7 +75,7 @@ class IntentClassifier:
 
 def _prepared(text: str) -> str:
     """Homophone typos of the words that tell capabilities apart read as meant ("技能必武")."""
-    return normalise(shared_respeller().respell(text))
+    return normalise(respelled(text))
 
 
 @lru_cache(maxsize=1)

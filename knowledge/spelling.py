@@ -29,12 +29,24 @@ _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都还就把被给从向到")
 
 
+@lru_cache(maxsize=16384)
+def _reading(char: str) -> str:
+    return str(lazy_pinyin(char)[0])
+
+
+def readings(run: str) -> list[str]:
+    """The toneless reading of each character of a run of Chinese characters: what
+    `lazy_pinyin(run)` gives with the phrase table off (checked in the tests), a character at
+    a time and remembered, at a thirtieth of the cost."""
+    return [_reading(char) for char in run]
+
+
 def pinyin_table(words: Iterable[str]) -> PinyinTable:
     """Words of two to four Chinese characters by their toneless reading."""
     table: PinyinTable = defaultdict(list)
     for word in words:
         if 2 <= len(word) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", word):
-            table[tuple(lazy_pinyin(word))].append(word)
+            table[tuple(readings(word))].append(word)
     return table
 
 
@@ -53,7 +65,7 @@ def homophones(
     inside = None if spans is None else {i: (start, end) for start, end in spans for i in range(start + 1, end)}
     found: dict[str, str] = {}
     for run in _RUN.finditer(text):
-        syllables = lazy_pinyin(run.group(0))
+        syllables = readings(run.group(0))
         for size in (4, 3, 2):
             for i in range(len(run.group(0)) - size + 1):
                 typed = run.group(0)[i : i + size]
@@ -131,3 +143,10 @@ class Respeller:
 @lru_cache(maxsize=1)
 def shared_respeller() -> Respeller:
     return Respeller.load()
+
+
+@lru_cache(maxsize=1024)
+def respelled(text: str) -> str:
+    """The text with its typos read as meant, by the shared respeller: routing and the facts
+    reader ask for the same message several times."""
+    return shared_respeller().respell(text)

@@ -47,3 +47,18 @@ def test_a_dialect_word_must_keep_the_length(tmp_path) -> None:  # type: ignore[
     bad.write_text('words = ["社保"]\n[same]\n"莫得" = "没"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="等长"):
         Respeller.load(bad)
+
+
+def test_readings_are_pypinyins_a_character_at_a_time() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from knowledge.spelling import lazy_pinyin, readings
+
+    sets = Path(__file__).parent / "data" / "sets"
+    for path in sorted(sets.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            item = json.loads(line)
+            for run in re.findall(r"[\u4e00-\u9fff]{2,}", item.get("q") or item.get("text") or ""):
+                assert readings(run) == lazy_pinyin(run), run
