@@ -136,9 +136,12 @@ class Eligibility:
 
     def accepts(self, text: str) -> bool:
         """Free text the classifier sent here that names no competition, rank or fact of a
-        competitor ("社保断缴了怎么补") is a policy question after all."""
+        competitor ("社保断缴了怎么补") is a policy question after all; one that says how long
+        the 社保 was paid ("交了11个月社保行吗") is a competitor's case."""
         facts = extract(text)
-        return names_competition(text) or bool({"rank", "prize_tier", "hukou", "school_type"} & set(facts))
+        return names_competition(text) or bool(
+            {"rank", "prize_tier", "hukou", "school_type", "pension_months"} & set(facts)
+        )
 
     async def on_free_text(self, ctx: Context) -> list[Reply]:
         facts = extract(ctx.text)

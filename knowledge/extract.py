@@ -101,7 +101,11 @@ _SINCE_MONTH = re.compile(r"(?<![\d年个])(\d{1,2})\s*月" + _SINCE_MARK)
 _SINCE_LAST_MONTH = re.compile(r"上个?月(?:份)?\s*(?:才|刚|开始|起)")
 _YEAR_AGO = {"今年": 0, "去年": 1, "前年": 2}
 
-_RANK = re.compile(r"(?:第|前)\s*(\d{1,2})\s*名")
+# "第3名", "前三名"; and "拿了第一", "整了个全市焊工第三": a place won, said without 名.
+_RANK = re.compile(
+    r"(?:第|前)\s*(\d{1,2})\s*名"
+    r"|(?:拿了?|得了?|获得?了?|考了|整了个?|夺得?了?)[^\d，。,!?！？]{0,8}?第\s*(\d{1,2})(?![\d次步批条项个天年级类章款届])"
+)
 _PRIZE_RANK = {"冠军": 1, "头名": 1, "金牌": 1, "亚军": 2, "银牌": 2, "季军": 3, "铜牌": 3}
 # 一等奖/二等奖 are prize tiers: several people share one, so a tier is not a rank (黄石's 前3名 is).
 _PRIZE_TIER = re.compile(r"([1-3])\s*等奖|(特等)奖|(优秀)奖")
@@ -699,7 +703,7 @@ def _read_rank(text: str, out: Extracted) -> None:
         out.set("prize_tier", f"{'一二三'[int(grade) - 1]}等奖" if grade else tier.group(0))
     m = _RANK.search(num)
     if m:
-        out.set("rank", int(m.group(1)))
+        out.set("rank", int(m.group(1) or m.group(2)))
         out.set("rank_is_top_n", num[m.start()] == "前")
         return
     for word, rank in _PRIZE_RANK.items():

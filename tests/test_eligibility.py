@@ -440,6 +440,10 @@ ROUND_8_CASES = [
         {"pension_months": 23},
     ),
     ("我在苏州技师学院读二年级，苏州的技能大赛我能报吗？还没想好报学生组还是职工组", {"group": None}),
+    # A place won, said without 名 (blind set 10); "第一次" is no place won.
+    ("俺在黄石整了个全市焊工第三，能直接给俺认定个高级工不", {"rank": 3}),
+    ("拿了第一能升级吗", {"rank": 1}),
+    ("第一次参加比赛，我们是第一批试点企业", {"rank": None}),
     # A colon ends a clause: "比武：老马是甘肃人" says where 老马 is from, not where it is held.
     ("厂里两个工人想报市里的化工技能比武：老马是甘肃人，户口在老家", {"competition_place": None, "hukou": "62"}),
 ]
@@ -493,3 +497,14 @@ async def test_a_mistyped_competition_is_still_an_eligibility_question(make_engi
     replies = await engine.handle(msg("滁州的技能必武，我户口在南京社保也在南京，能不能报"))
     verdicts = [r.payload for r in replies if r.payload.get("intent") == "eligibility"]
     assert verdicts and verdicts[0]["eligible"] is None and any("主办方" in r.text for r in replies)
+
+
+@pytest.mark.parametrize(
+    "text", ["交了11个月社保行吗", "我在宜兴干了十个月，社保也交了十个月，差两个月能不能通融一下嘛"]
+)
+async def test_a_message_that_says_how_long_the_pension_was_paid_is_a_competitors_case(make_engine, text) -> None:  # type: ignore[no-untyped-def]
+    """Blind set 10: the classifier sent these to eligibility and the check that a policy
+    question about 社保 ("社保断缴了怎么补") is not a competitor's case turned them back."""
+    engine = await make_engine()
+    replies = await engine.handle(msg(text))
+    assert replies[0].payload["intent"] == "eligibility", [r.text for r in replies]
