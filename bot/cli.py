@@ -72,12 +72,16 @@ def _knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base of the store. Where the store is a SQLite file whose version has a
     saved knowledge base, that is loaded without SQLAlchemy, migrations or the clauses (a
     one-shot `ask` in well under a second); otherwise the store is opened, migrated and read."""
-    from knowledge.base import KnowledgeBase
+    from knowledge.snapshots import gc_paused
     from storage.quick_version import sqlite_knowledge_version
 
     directory = settings.snapshot_dir()
     version = sqlite_knowledge_version(settings.database_url)
-    if version is not None and (known := KnowledgeBase.recalled(directory, version)) is not None:
+    with gc_paused():
+        from knowledge.base import KnowledgeBase
+
+        known = KnowledgeBase.recalled(directory, version) if version is not None else None
+    if known is not None:
         return known
     from storage.knowledge_inputs import knowledge_inputs
 
@@ -93,13 +97,13 @@ def ask(
     batch: Annotated[Path | None, typer.Option(help="每行一个问题的文件（- 为标准输入）")] = None,
 ) -> None:
     """政策问答（给工具和热线人员用）：打印命中的条款。"""
-    from knowledge.hits import citation, result_json
-
     if (question is None) == (batch is None):
         fail("请给出一个问题，或用 --batch 指定问题文件（二选一）。", 2)
     if k < 1 or k > 50:
         fail("-k 须在 1 到 50 之间。", 2)
     kb = _knowledge(cli_settings())
+    from knowledge.hits import citation, result_json  # after the knowledge base: see _knowledge
+
     if batch is not None:
         lines = sys.stdin.readlines() if str(batch) == "-" else read_text(batch).splitlines()
         questions = [x.strip() for x in lines]

@@ -11,12 +11,14 @@ to the database beside it, which holds everything the bot says anyway."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -27,6 +29,20 @@ PACKAGE_DIR = Path(__file__).parent
 # Bump when what a snapshot holds changes in a way the code hash would not show.
 FORMAT = 1
 T = TypeVar("T")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a knowledge base is imported and unpickled: it
+    allocates a million objects that live as long as the process, and the collector would
+    scan them over and over for cycles there are none of (30 ms of a 0.5 s cold `ask`)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=1)
