@@ -14,6 +14,7 @@ from knowledge.eligibility import EligibilityRules
 from knowledge.flows import FlowBook
 from knowledge.intents import IntentClassifier, bundled_classifier, saved_classifier
 from knowledge.sources import resolve
+from knowledge.spelling import shared_respeller
 from storage.certificates import RateLimits
 from storage.db import Database
 from storage.knowledge_inputs import knowledge_inputs, knowledge_version
@@ -68,7 +69,9 @@ class Services:
         classifier: IntentClassifier | None = None,
     ) -> Services:
         """Raises SourceError if a rule or flow cites a clause the knowledge base lacks."""
-        # The classifier's data is checked, and it is trained, at start-up: not on the first message.
+        # The classifier's data and the spelling data are checked, and the classifier is
+        # trained, at start-up: not on the first message.
+        shared_respeller()
         classifier = classifier or bundled_classifier()
         services = cls(settings, knowledge, exports_dir, knowledge_version=knowledge_version, classifier=classifier)
         services.capabilities = build_capabilities(services)

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from knowledge.places import Places, shared_places
+from knowledge.spelling import respelled
 
 # Keyword-style messages ("社保交了一年 户口四川 江苏大赛") separate their facts by single spaces.
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n、：:]+|(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff])")
@@ -258,18 +259,12 @@ def extract(text: str) -> dict[str, Any]:
 
 def names_competition(text: str) -> bool:
     """Names a competition, however typed ("技能必武")."""
-    return bool(COMPETITION_WORDS.search(_respelled(text)))
+    return bool(COMPETITION_WORDS.search(respelled(text)))
 
 
 @lru_cache(maxsize=256)
 def _extract(text: str) -> Mapping[str, Any]:
-    return _read(_respelled(text))
-
-
-def _respelled(text: str) -> str:
-    from knowledge.spelling import respelled  # jieba's words: loaded on first use
-
-    return respelled(text)
+    return _read(respelled(text))
 
 
 def _read(text: str) -> Mapping[str, Any]:
@@ -280,10 +275,10 @@ def _read(text: str) -> Mapping[str, Any]:
     doubted = {i + 1 for i, c in enumerate(parts) if _DOUBT.search(c)}
     if doubted or any(_unsure(c) for c in parts):
         # "超市有没有给她交社保我也不清楚": what the asker does not know is not stated.
-        text = "，".join(c for i, c in enumerate(parts) if not (_unsure(c) or _DOUBT.search(c) or i in doubted))
+        parts = [c for i, c in enumerate(parts) if not (_unsure(c) or _DOUBT.search(c) or i in doubted)]
+        text = "，".join(parts)
     places = shared_places()
     out = Extracted()
-    parts = clauses(text)
     work = [c for c in parts if WORK_WORDS.search(c)]
     work_place = next((v for c in work if (v := _work_place(c, places)) is not None), None)
     unclaimed: list[tuple[str, str]] = []
@@ -418,8 +413,6 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             or roles.get("work")
             or work_place
         )
-        if where is None and not roles:
-            where = work_place
         if where is not None:
             out.set("pension_place", where)
     moved = _MOVED_TO.search(clause)
@@ -489,7 +482,7 @@ def _bound(clause: str, role: re.Pattern[str]) -> str | None:
         if role.match(clause, m.end()):
             if _NEGATION.search(clause[max(0, m.start() - 2) : m.start()]):
                 # "非本市户籍": not this city, which may still be its province; "非本省": outside it.
-                return "nonlocal" if m.group(1) in ("本省",) else None
+                return "nonlocal" if m.group(1) == "本省" else None
             return _unnamed_place(m.group(1))
     return None
 

@@ -137,8 +137,7 @@ class Lexicon:
 
     def __getstate__(self) -> dict:
         # jieba's tokenizers hold a lock and re-read their dictionary file when built; what
-        # they know after our words were added is saved as tries: half a million words load
-        # in a millisecond, where a dict of them took a fifth of a second to unpickle.
+        # they know after our words were added is saved as tries (see _TrieTable).
         state = {k: v for k, v in self.__dict__.items() if k not in ("_tokenizer", "_noun_tags")}
         state["_jieba"] = (FrozenCounts.of(self._tokenizer.FREQ).tobytes(), self._tokenizer.total)
         state["_nouns"] = FrozenTags.of(self._noun_tags).tobytes()

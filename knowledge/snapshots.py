@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,8 @@ def load_or_build(directory: Path | None, name: str, key: str, build: Callable[[
     if directory is None:
         return build()
     path = directory / f"{name}-{key}.pickle"
-    if path.exists():
-        try:
-            with path.open("rb") as f:
-                return pickle.load(f)  # our own file: see the module docstring
-        except Exception:
-            log.warning("snapshot %s unreadable; rebuilding", path.name, exc_info=True)
+    if path.exists() and (loaded := _load(path)) is not None:
+        return cast(T, loaded)  # our own file, saved from build()
     built = build()
     _save(directory, path, built)
     return built
@@ -90,11 +86,7 @@ def remember(directory: Path | None, name: str, key: str, stamp: str) -> None:
     if directory is None:
         return
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(f"{stamp}\n{key}")
-        os.replace(tmp, directory / f"{name}.stamp")
+        _write_whole(directory / f"{name}.stamp", lambda f: f.write(f"{stamp}\n{key}".encode()))
     except OSError:
         log.warning("could not note the snapshot for %s", name, exc_info=True)
 
@@ -109,8 +101,11 @@ def recall(directory: Path | None, name: str, stamp: str) -> object | None:
     except (OSError, ValueError):
         return None
     path = directory / f"{name}-{key}.pickle"
-    if noted != stamp or not path.exists():
-        return None
+    return _load(path) if noted == stamp and path.exists() else None
+
+
+def _load(path: Path) -> object | None:
+    """The pickled snapshot, or None if it cannot be read (it is then rebuilt, never fatal)."""
     try:
         with path.open("rb") as f:
             return pickle.load(f)  # our own file: see the module docstring
@@ -119,19 +114,24 @@ def recall(directory: Path | None, name: str, stamp: str) -> object | None:
         return None
 
 
-def _save(directory: Path, path: Path, value: object) -> None:
-    """Written to a temporary file and renamed: a reader sees the whole file or none."""
-    tmp: str | None = None
+def _write_whole(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Written to a temporary file beside it and renamed: a reader sees the whole file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.stem}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            write(f)
         os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _save(directory: Path, path: Path, value: object) -> None:
+    try:
+        _write_whole(path, lambda f: pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:
         log.warning("could not save snapshot %s; the next start will build again", path.name, exc_info=True)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         return
     # Older snapshots of the same kind can never be loaded again by this code.
     name = path.stem.rsplit("-", 1)[0]

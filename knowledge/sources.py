@@ -6,9 +6,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from knowledge.retrieval import Passage
+if TYPE_CHECKING:  # only annotations: knowledge.spelling's errors are SourceErrors, and retrieval uses spelling
+    from knowledge.retrieval import Passage
 
 _SPACE = re.compile(r"\s+")
 _LAYOUT = re.compile(r"[\s|<>]+")

@@ -20,10 +20,16 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 from pypinyin import lazy_pinyin
 
 from knowledge.places import shared_places
+from knowledge.sources import SourceError
 
 SPELLING_FILE = Path(__file__).parent / "data" / "lexicon" / "spelling.toml"
 
 PinyinTable = dict[tuple[str, ...], list[str]]
+
+
+class SpellingError(SourceError):
+    """The spelling data file is malformed (checked at start-up)."""
+
 
 _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都还就把被给从向到")
@@ -119,16 +125,23 @@ class Respeller:
 
     @classmethod
     def load(cls, path: Path = SPELLING_FILE) -> Respeller:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        same = {k: v for k, v in data.get("same", {}).items()}
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SpellingError(f"{path.name}: 读不了或不是有效的 TOML：{exc}") from exc
+        words, same = data.get("words"), data.get("same", {})
+        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            raise SpellingError(f"{path.name}: words 应是一组非空的词")
+        if not isinstance(same, dict) or not all(isinstance(v, str) for v in same.values()):
+            raise SpellingError(f"{path.name}: [same] 应是“原词 = 替换词”")
         bad = [k for k, v in same.items() if len(k) != len(v)]
         if bad:
-            raise ValueError(f"{path.name}: [same] 的替换必须与原词等长：{'、'.join(bad)}")
+            raise SpellingError(f"{path.name}: [same] 的替换必须与原词等长：{'、'.join(bad)}")
         places = shared_places()
         place_words = [w for p in places.by_code.values() for w in (p.name, p.short, *p.places)]
         from knowledge.base import shared_lexicon  # jieba's words, loaded once per process
 
-        return cls([*data["words"], *place_words], same, lambda text: shared_lexicon().spans(text))
+        return cls([*words, *place_words], same, lambda text: shared_lexicon().spans(text))
 
     def respell(self, text: str) -> str:
         if self._same is not None:

@@ -40,13 +40,26 @@ def test_words_that_are_no_typos_are_left_alone(text: str) -> None:
     assert shared_respeller().respell(text) == text
 
 
-def test_a_dialect_word_must_keep_the_length(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from knowledge.spelling import Respeller
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('words = ["社保"]\n[same]\n"莫得" = "没"\n', "等长"),
+        ('words = ["社保"\n', "不是有效的 TOML"),
+        ('[same]\n"冇" = "没"\n', "words 应是一组非空的词"),
+        ('words = ["社保", ""]\n', "words 应是一组非空的词"),
+        ('words = ["社保"]\nsame = 3\n', "[same]"),
+    ],
+)
+def test_a_broken_spelling_file_is_refused_in_chinese(tmp_path, content: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Checked at start-up (bot.services), where a SourceError stops the bot with one line."""
+    from knowledge.sources import SourceError
+    from knowledge.spelling import Respeller, SpellingError
 
     bad = tmp_path / "spelling.toml"
-    bad.write_text('words = ["社保"]\n[same]\n"莫得" = "没"\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="等长"):
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(SpellingError, match=message.replace("[", r"\[").replace("]", r"\]")) as raised:
         Respeller.load(bad)
+    assert isinstance(raised.value, SourceError) and "spelling.toml" in str(raised.value)
 
 
 def test_readings_are_pypinyins_a_character_at_a_time() -> None:
