@@ -309,8 +309,10 @@ class Eligibility:
         lines = [*notes]
         if facts.get("competition_inferred"):
             lines.append(f"（您没有说比赛在哪里举办，按{rules.short}的比赛来看；如果不在{rules.short}，请告诉我。）")
-        if facts.get("pension_place_inferred") and in_region(facts.get("pension_place"), rules.province):
-            lines.append(f"（您没有说社保在哪里交，按在{rules.short}缴纳来看；如果不在{rules.short}，请告诉我。）")
+        if facts.get("pension_place_inferred"):
+            paid = facts.get("pension_place")
+            where = rules.short if in_region(paid, rules.province) else place_name(paid)
+            lines.append(f"（您没有说社保在哪里交，按在{where}缴纳来看；如果不在{where}，请告诉我。）")
         names = {c.id: c.text for c in rules.conditions}
         if verdict.eligible:
             lines.append(f"**可以报名**（按{rules.short}的规定）。")

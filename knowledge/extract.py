@@ -405,16 +405,15 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set_pension(found)
             if _ABOUT.search(clause):
                 out.set("pension_approx", True)
-        where = (
-            _bound(clause, PENSION_WORDS)
-            or roles.get("pension")
-            or _unnamed_place(clause)
-            # "在常州上班交社保": the job's place, said in the same clause or another.
-            or roles.get("work")
-            or work_place
-        )
+        # "在常州上班交社保": the job's place, said in the same clause.
+        where = _bound(clause, PENSION_WORDS) or roles.get("pension") or _unnamed_place(clause) or roles.get("work")
         if where is not None:
             out.set("pension_place", where)
+        elif work_place is not None and "pension_place" not in out.facts:
+            # The job's place said in another clause: taken as where the 社保 is paid, and
+            # marked as inferred, so the reply says so.
+            out.set("pension_place", work_place)
+            out.set("pension_place_inferred", True)
     moved = _MOVED_TO.search(clause)
     if moved and _PENDING.search(clause, moved.end()):
         moved = None  # "迁到徐州的手续还在办": not moved yet

@@ -508,3 +508,14 @@ async def test_a_message_that_says_how_long_the_pension_was_paid_is_a_competitor
     engine = await make_engine()
     replies = await engine.handle(msg(text))
     assert replies[0].payload["intent"] == "eligibility", [r.text for r in replies]
+
+
+async def test_a_pension_place_taken_from_the_job_is_said_in_the_reply_wherever_it_is(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """社保 with no place is taken as paid where the job is; the reply says it went by that,
+    also when that place is outside 江苏 and decides the verdict (it used to say nothing)."""
+    engine = await make_engine()
+    [reply] = await engine.handle(msg("户口河南，在上海上班，社保交了两年，南京的比赛能报吗"))
+    assert reply.payload["eligible"] is False
+    assert "您没有说社保在哪里交，按在上海市缴纳来看" in reply.text
+    said = extract("我在常州上班交社保两年了，户口河南")  # said in the same clause: not inferred
+    assert said.get("pension_place") == "32" and "pension_place_inferred" not in said
