@@ -34,6 +34,7 @@ from knowledge.extract import (
 from knowledge.places import shared_places
 from knowledge.retrieval import Passage
 from knowledge.sources import SourceRef, source_line
+from knowledge.spelling import typed_in_pinyin_already
 
 _PERSONAL = re.compile(r"我|本人|孩子|儿子|女儿|老公|老婆|俺")
 _ASKS_RESULT = re.compile(r"评|认定|晋升|晋级|升级|技师|高级工|等级|证书|直接|好处|奖励|待遇|有什么用|有啥用")
@@ -137,7 +138,10 @@ class Eligibility:
     def accepts(self, text: str) -> bool:
         """Free text the classifier sent here that names no competition, rank or fact of a
         competitor ("社保断缴了怎么补") is a policy question after all; one that says how long
-        the 社保 was paid ("交了11个月社保行吗") is a competitor's case."""
+        the 社保 was paid ("交了11个月社保行吗") is a competitor's case. Facts are read from
+        Chinese, so a message typed in pinyin is taken as the classifier says."""
+        if typed_in_pinyin_already(text):
+            return True
         facts = extract(text)
         return names_competition(text) or bool(
             {"rank", "prize_tier", "hukou", "school_type", "pension_months"} & set(facts)

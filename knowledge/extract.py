@@ -21,6 +21,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from knowledge.persons import about_the_one_asked
 from knowledge.places import Places, shared_places
 from knowledge.spelling import respelled
 
@@ -277,6 +278,10 @@ def _read(text: str) -> Mapping[str, Any]:
         # "超市有没有给她交社保我也不清楚": what the asker does not know is not stated.
         parts = [c for i, c in enumerate(parts) if not (_unsure(c) or _DOUBT.search(c) or i in doubted)]
         text = "，".join(parts)
+    asked = about_the_one_asked(parts)
+    if asked != parts:
+        # "俺媳妇户口在南京，俺户口在黑龙江…俺能参加不": another person's facts are not the asker's.
+        parts, text = asked, "，".join(asked)
     places = shared_places()
     out = Extracted()
     work = [c for c in parts if WORK_WORDS.search(c)]

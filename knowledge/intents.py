@@ -19,7 +19,7 @@ import numpy as np
 from knowledge.lexicon import normalise
 from knowledge.snapshots import fingerprint, load_or_build
 from knowledge.sources import SourceError
-from knowledge.spelling import respelled
+from knowledge.spelling import respelled, typed_in_pinyin, typed_in_pinyin_already
 from knowledge.vectors import IntentModel
 
 INTENTS_DIR = Path(__file__).parent / "data" / "intents"
@@ -57,18 +57,29 @@ def load_utterances(directory: Path = INTENTS_DIR) -> list[Utterance]:
 
 
 class IntentClassifier:
-    def __init__(self, model: IntentModel) -> None:
+    """Two models: one for messages as most are written, and one for messages typed in
+    pinyin ("wo hk zai anhui, sb zai nj jiao le 2 nian"), which also learns every utterance as
+    it would be typed so. Kept apart because the pinyin copies' letters would otherwise weigh
+    on the English words of mixed messages ("check 一下 name")."""
+
+    def __init__(self, model: IntentModel, pinyin_model: IntentModel) -> None:
         self.model = model
+        self.pinyin_model = pinyin_model
         self.labels = list(model.labels)
 
     @classmethod
     def train(cls, utterances: Sequence[Utterance]) -> IntentClassifier:
         if len({u.intent for u in utterances}) < 2:
             raise IntentDataError("意图例句至少要覆盖两个功能")
-        return cls(IntentModel.fit([u.text for u in utterances], [u.intent for u in utterances], _prepared))
+        texts, labels = [u.text for u in utterances], [u.intent for u in utterances]
+        prepared = [_prepared(t) for t in texts]
+        typed = [typed_in_pinyin(t, initials) for initials in (True, False) for t in prepared]
+        return cls(IntentModel.fit(texts, labels, _prepared), IntentModel.fit(texts + typed, labels * 3, _prepared))
 
     def predict(self, text: str) -> tuple[str, float]:
-        probs = self.model.probabilities(_prepared(text))
+        prepared = _prepared(text)
+        model = self.pinyin_model if typed_in_pinyin_already(prepared) else self.model
+        probs = model.probabilities(prepared)
         best = int(np.argmax(probs))
         return self.labels[best], float(probs[best])
 

@@ -32,6 +32,7 @@ class SpellingError(SourceError):
 
 
 _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]+")
 _FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都还就把被给从向到")
 
 
@@ -151,6 +152,54 @@ class Respeller:
             return text
         pattern = re.compile("|".join(map(re.escape, sorted(fixes, key=len, reverse=True))))
         return pattern.sub(lambda m: fixes[m.group(0)], text)
+
+
+def typed_in_pinyin(text: str, initials: bool) -> str:
+    """The text as people type it without a Chinese input method: with `initials`, a word of
+    several characters by its initials and a single character in full ("我 hk 在 南京" →
+    "wo hk zai nj"); without, every word in full ("nanjing")."""
+    from knowledge.base import shared_lexicon
+
+    typed = []
+    for start, end in shared_lexicon().spans(text):
+        word = text[start:end]
+        if _CHINESE.fullmatch(word):
+            syllables = readings(word)
+            typed.append("".join(s[0] for s in syllables) if initials and len(word) > 1 else "".join(syllables))
+        elif word.strip():
+            typed.append(word.strip())
+    return " ".join(typed)
+
+
+_LATIN_WORD = re.compile(r"[a-z]+")
+_INITIALS_ONLY = re.compile(r"[bpmfdtnlgkhjqxzcsrwy]{1,8}")
+
+
+def typed_in_pinyin_already(text: str) -> bool:
+    """Whether a message without Chinese characters is Chinese typed in pinyin ("wo hk zai
+    anhui", "zs bh zenme cha") rather than English or noise: at least two words, and four in
+    five of them pinyin syllables run together or initials only."""
+    words = _LATIN_WORD.findall(text.lower())
+    if len(words) < 2 or _CHINESE.search(text):
+        return False
+    pinyin = sum(1 for word in words if _INITIALS_ONLY.fullmatch(word) or _syllables(word))
+    return pinyin >= 0.8 * len(words)
+
+
+def _syllables(word: str) -> bool:
+    syllables = _all_syllables()
+    # can[i]: word[:i] splits into syllables.
+    can = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        can[end] = any(can[start] and word[start:end] in syllables for start in range(max(0, end - 6), end))
+    return can[-1]
+
+
+@lru_cache(maxsize=1)
+def _all_syllables() -> frozenset[str]:
+    """Every toneless reading of the common Chinese characters (a quarter of a second, paid
+    only by the first message typed without Chinese)."""
+    return frozenset(_reading(chr(code)) for code in range(0x4E00, 0x9FA6))
 
 
 @lru_cache(maxsize=1)

@@ -519,3 +519,32 @@ async def test_a_pension_place_taken_from_the_job_is_said_in_the_reply_wherever_
     assert "您没有说社保在哪里交，按在上海市缴纳来看" in reply.text
     said = extract("我在常州上班交社保两年了，户口河南")  # said in the same clause: not inferred
     assert said.get("pension_place") == "32" and "pension_place_inferred" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "hukou", "months"),
+    [
+        # The asker's own facts, beside a relative's.
+        ("我老婆户口是无锡的，我户口在河南，无锡的技能比武我能报吗", "41", None),
+        ("俺闺女在南京落的户，俺自己户口还在山东，社保在南京交了5个月，俺能参加南京的比赛不", "37", 5),
+        # A relative's facts, beside the asker's.
+        ("我户口在江西，我儿子户口迁到常州了，常州的技能大赛他能报吗", "32", None),
+        # One of several people listed; the first named when the question names several.
+        (
+            "帮三个工人问问：小郑苏州户口；老孙户口甘肃，社保在苏州交了10个月；小彭社保交了三年。老孙能参加苏州的比武吗",
+            "62",
+            10,
+        ),
+        ("两个学徒：B户口在扬州，社保交了两年；A户口在湖北，社保交了8个月。扬州的技能比赛A能报名吗", "42", 8),
+        ("老冯户口在安徽，社保半年；小蒋扬州本地人。老冯和小蒋都能报扬州的大赛吗", "34", 6),
+    ],
+)
+def test_facts_are_those_of_the_person_asked_about(text: str, hukou: str, months: int | None) -> None:
+    facts = extract(text)
+    assert facts.get("hukou") == hukou
+    assert facts.get("pension_months") == months
+
+
+def test_facts_of_one_person_told_in_several_clauses_are_all_kept() -> None:
+    facts = extract("我儿子在无锡技校读书，户口在徐州，他能报学生组的比赛吗")
+    assert facts.get("hukou") == "32" and facts.get("group") == "student"

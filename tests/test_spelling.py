@@ -75,3 +75,22 @@ def test_readings_are_pypinyins_a_character_at_a_time() -> None:
             item = json.loads(line)
             for run in re.findall(r"[\u4e00-\u9fff]{2,}", item.get("q") or item.get("text") or ""):
                 assert readings(run) == lazy_pinyin(run), run
+
+
+@pytest.mark.parametrize(
+    ("text", "pinyin"),
+    [
+        ("wo hk zai anhui, sb zai nj jiao le 2 nian", True),
+        ("zs bh zenme cha zhenjia", True),
+        ("women gongsi xiang beian", True),
+        ("'; DROP TABLE conversations; --", False),
+        ("Can I join the skills competition in Suzhou?", False),
+        ("lorem ipsum dolor sit amet", False),
+        ("我的 zs 是真的吗", False),
+        ("jnds", False),
+    ],
+)
+def test_a_message_typed_in_pinyin_is_told_from_english_and_noise(text: str, pinyin: bool) -> None:
+    from knowledge.spelling import typed_in_pinyin_already
+
+    assert typed_in_pinyin_already(text) is pinyin

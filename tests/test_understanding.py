@@ -184,3 +184,28 @@ def test_a_place_said_to_be_outside_is_not_the_place():
     assert extract("有个员工户口在江苏省外").get("hukou") == "!32"
     assert extract("户口在江苏以外").get("hukou") == "!32"
     assert extract("户口在江苏，外资企业上班").get("hukou") == "32"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wo de hk zai henan, sb zai wx jiao le 14 ge yue, neng can jia bi sai ma", "eligibility"),
+        ("wo mei you sb, hk zai sz, neng bao ming jnds ma", "eligibility"),
+        ("zhe ge zs bh zen me cha zhen jia", "certificate"),
+        ("zhengshu bianhao zai na li cha", "certificate"),
+        ("wm gs xiang zuo zzpj, qu na li ba", "filing"),
+    ],
+)
+async def test_a_message_typed_in_pinyin_goes_where_its_chinese_would(make_engine, text, intent):
+    # Written by people without a Chinese input method; the facts reader cannot read them, so
+    # the classifier's word stands (an eligibility case is then asked its facts).
+    engine = await make_engine()
+    [reply, *_] = await engine.handle(msg(text))
+    assert reply.payload["intent"] == intent
+
+
+def test_pinyin_typing_of_a_chinese_message():
+    from knowledge.spelling import typed_in_pinyin
+
+    assert typed_in_pinyin("我的社保在南京", initials=True) == "wo de sb zai nj"
+    assert typed_in_pinyin("我的社保在南京", initials=False) == "wo de shebao zai nanjing"
