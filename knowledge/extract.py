@@ -40,7 +40,9 @@ SCHOOL_WORDS = re.compile(
 COMPETITION_WORDS = re.compile(r"赛|比武|比舞|练兵|打擂|竟赛|大塞|报名|职工组|学生组|competition|contest", re.I)
 # A school left behind: no 学籍 any more (but 毕业班 / 快毕业 / 明年毕业 still study there).
 GRADUATED = re.compile(r"(?<![快要将没未])(?<!明年)(?<!即将)毕业(?!班)(?!后)|graduat", re.I)
-_MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?")
+_MOVED_TO = re.compile(r"迁(?:到|去|往|至|入|回)|转到|落户(?:到|在)?|往(?=[\u4e00-\u9fff]{2,6}?迁)")
+# "正在往苏州迁", "准备迁到南京": a move not made yet.
+_MOVING = re.compile(r"(?:正在|正|还在|准备|打算|要|想|申请)$")
 # 厂/公司/单位: where one works is where the employer pays the 社保.
 WORK_WORDS = re.compile(r"工作|上班|打工|就业|务工|厂|公司|单位|工地|码头|干活|干了")
 REQUIREMENT_WORDS = re.compile(r"要求|需要|须|门槛|条件是")
@@ -420,7 +422,7 @@ def _read_clause(clause: str, places: Places, out: Extracted, work_place: str | 
             out.set("pension_place", work_place)
             out.set("pension_place_inferred", True)
     moved = _MOVED_TO.search(clause)
-    if moved and _PENDING.search(clause, moved.end()):
+    if moved and (_PENDING.search(clause, moved.end()) or _MOVING.search(clause, 0, moved.start())):
         moved = None  # "迁到徐州的手续还在办": not moved yet
     # (社保转到南京, "今年4月才转到泰州来交" move the 社保, not the 户口.)
     if moved and (
@@ -575,15 +577,20 @@ def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
     今年4月才转到泰州来交"), the province it is paid in now is the one that counts."""
     periods: list[tuple[tuple[int, bool, str], str]] = []
     named = False
+    last_where: str | None = None  # "在昆山给我交的社保，交了7个月": the place said just before
     for clause in parts:
         pension = bool(PENSION_WORDS.search(clause))
         named = named or pension
-        if not (pension or (named and _PAID.search(clause))) or _NO_PENSION.search(clause):
+        if not (pension or (named and (_PAID.search(clause) or _AGAIN.search(clause)))) or _NO_PENSION.search(clause):
             continue
+        if _GAP.search(clause):
+            continue  # "后来断缴了半年": a gap, not a period
+        said_where = _paid_where(clause, places) if pension else _work_place(clause, places)
+        where = said_where or last_where
+        last_where = where
         found = duration_months(clause)
         if found is None:
             continue
-        where = places_by_role(clause, places).get("pension") if pension else _work_place(clause, places)
         if where is None or not where.isdigit():
             return  # a period whose place is unsaid cannot be added to either side
         periods.append((found, where))
@@ -605,7 +612,15 @@ def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
     out.facts.update(pension_months=months, pension_exact=all(d[1] for d in here), pension_said=said, pension_place=now)
 
 
+def _paid_where(clause: str, places: Places) -> str | None:
+    """Where a clause naming the 社保 says it is paid: "社保在苏州", or "公司在昆山给我交的社保"."""
+    roles = places_by_role(clause, places)
+    return roles.get("pension") or (roles.get("work") if _PAID.search(clause) else None)
+
+
 _HERE = re.compile(r"市里|本市|本地|当地|我们这|这边|省里|区里")
+_AGAIN = re.compile(r"又|再|接着|另外")
+_GAP = re.compile(r"断缴|断交|断了|停缴|停交|停了|没交|没缴|未交|未缴|空了")
 
 
 # "社保交了一年，哦不对，是十个月": what follows the correction replaces what it corrects.

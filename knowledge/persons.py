@@ -4,8 +4,9 @@
 A户口河南…；B常州户口；C在常州交社保两年了。A能报吗" asks for A. A clause's subject is the
 person it opens with (我, 俺媳妇, 老陈, 小周, A, 他); a clause without one speaks of the last
 person named. The person asked about is the one named in the question before its modal verb
-(能, 可以, 行…), else the first person whose facts are told. Facts told of anyone else are
-not the asker's: their clauses are left out, except where they also name the competition."""
+(能, 可以, 行…), else the speaker if they told of themselves, else the first person told of.
+Facts told of anyone else are not the asker's: their clauses are left out, except where they
+also name the competition."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ _OTHERS = r"同事|朋友|徒弟|师傅|老乡|室友|同学|员工|工人|学�
 _PERSON = re.compile(
     rf"(?P<family>{_OWNER}(?:{_FAMILY}))"
     rf"|(?P<other>(?:我|俺|咱)(?:们)?(?:的|家)?(?:{_OTHERS})(?!组))"
-    rf"|(?P<name>(?:老|小|阿)[{_SURNAMES}]|(?<![A-Za-z])[A-E](?![A-Za-z]))"
+    rf"|(?P<name>(?:老|小|阿)[{_SURNAMES}]|[{_SURNAMES}]某|(?<![A-Za-z])[A-E](?![A-Za-z]))"
     r"|(?P<pronoun>他|她)(?!们)"
     r"|(?P<self>我|俺|咱|本人|自己)(?!们)"
 )
@@ -34,9 +35,11 @@ _MODAL = re.compile(
 )
 _FACT = re.compile(
     r"户口|户籍|籍贯|老家|身份证|社保|养老|参保|学籍|读书|在读|上学|毕业|技校|学院|大学|职校|上班|工作|交了|缴了|本地|外地|外省"
+    r"|是.{1,8}(?:人|的)[咯啊呀哈嘛哦噢哒]?$"  # "我是常州人": where one is from
 )
 _LEAD = re.compile(r"^\s*(?:其中|还有|另外|然后|至于)?\s*")
 _COMPETITION = re.compile(r"赛|比武|练兵|报名")
+_ENTER = re.compile(r"赛|比武|练兵|报|参加|参赛|资格|条件")
 _TOGETHER = re.compile(r"^[^，]{0,6}(?:和|跟|与|同)[^，]{0,6}(?:都|俩|两个|一样)|^(?:我们|俺们|咱们)?(?:俩|两个|都)")
 
 
@@ -47,7 +50,8 @@ def about_the_one_asked(parts: list[str]) -> list[str]:
     told = [s for s, clause in zip(subjects, parts, strict=True) if s is not None and _FACT.search(clause)]
     if len(set(told)) < 2:
         return parts
-    target = _asked_about(parts, subjects) or told[0]
+    # A question that names no one asks for the speaker, if the speaker told of themselves.
+    target = _asked_about(parts, subjects) or ("self" if "self" in told else told[0])
     return [
         clause
         for subject, clause in zip(subjects, parts, strict=True)
@@ -87,10 +91,11 @@ def _who(match: re.Match[str], last_other: str | None) -> str:
 
 
 def _asked_about(parts: list[str], subjects: list[str | None]) -> str | None:
-    """The person named in the last question before its modal verb ("南京这比赛俺能参加不")."""
+    """The person named in the last question of entering before its modal verb ("南京这比赛
+    俺能参加不"; not "我户口在这能不能带上他", which asks something else)."""
     for index in range(len(parts) - 1, -1, -1):
         modal = _MODAL.search(parts[index])
-        if modal is None:
+        if modal is None or not _ENTER.search(parts[index]):
             continue
         last_other = next((s for s in reversed(subjects[:index]) if s not in (None, "self")), None)
         named = [m for m in _PERSON.finditer(parts[index][: modal.start()])]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,12 @@ class SpellingError(SourceError):
 
 _RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]+")
+# Consonants standing alone among Chinese: "sb", "hk", "jnds". A vowel makes it a syllable
+# ("ta" is 他) or English ("as"), not initials.
+_LATIN_RUN = re.compile(r"(?<![A-Za-z])[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]{2,4}(?![A-Za-z])")
+_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_USED_OFTEN = 5  # uses in the utterances before a word's initials are read as it
+_STANDS_OUT = 3  # and this many times as often as the next word with those initials
 _FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都还就把被给从向到")
 
 
@@ -116,13 +122,19 @@ class Respeller:
     position (so a span read from the rewritten text is the span in the original)."""
 
     def __init__(
-        self, words: Iterable[str], same: dict[str, str], spans: Callable[[str], Sequence[tuple[int, int]]]
+        self,
+        words: Iterable[str],
+        same: dict[str, str],
+        spans: Callable[[str], Sequence[tuple[int, int]]],
+        usage: Callable[[], str] = str,
     ) -> None:
         self.words = frozenset(words)
         self.spans = spans
         self.same = same
+        self.usage = usage
         self._table = pinyin_table(self.words)
         self._same = re.compile("|".join(map(re.escape, sorted(same, key=len, reverse=True)))) if same else None
+        self._initials: dict[str, str] | None = None
 
     @classmethod
     def load(cls, path: Path = SPELLING_FILE) -> Respeller:
@@ -142,16 +154,48 @@ class Respeller:
         place_words = [w for p in places.by_code.values() for w in (p.name, p.short, *p.places)]
         from knowledge.base import shared_lexicon  # jieba's words, loaded once per process
 
-        return cls([*words, *place_words], same, lambda text: shared_lexicon().spans(text))
+        return cls([*words, *place_words], same, lambda text: shared_lexicon().spans(text), _usage)
 
     def respell(self, text: str) -> str:
         if self._same is not None:
             text = self._same.sub(lambda m: self.same[m.group(0)], text)
+        if _CHINESE.search(text) and _LATIN_RUN.search(text):
+            text = _LATIN_RUN.sub(lambda m: self.initials().get(m.group(0).lower(), m.group(0)), text)
         fixes = homophones(text, self._table, self.words, self.spans(text))
         if not fixes:
             return text
         pattern = re.compile("|".join(map(re.escape, sorted(fixes, key=len, reverse=True))))
         return pattern.sub(lambda m: fixes[m.group(0)], text)
+
+    def initials(self) -> dict[str, str]:
+        """{initials: word} for the known words people type by their initials among Chinese
+        ("sb在南通交了10个月", "hk江苏"). Most initials fit several words (sb: 社保, 上班,
+        苏北); the one people use far more often in the first messages the capabilities learn
+        from is taken, and none where no word stands out. Built on first use: only messages
+        that mix letters into Chinese pay for it."""
+        if self._initials is None:
+            usage = self.usage()
+            # Every word people write, as jieba cuts it (sm is 什么 far more often than 厦门),
+            # and the known words wherever they stand (jieba cuts 技能大赛 in two).
+            uses = Counter(w for start, end in self.spans(usage) if _WORD.fullmatch(w := usage[start:end]))
+            uses.update({w: usage.count(w) for w in self.words if w not in uses and _WORD.fullmatch(w) and w in usage})
+            by_initials: dict[str, list[tuple[int, str]]] = defaultdict(list)
+            for word, count in uses.items():
+                by_initials["".join(s[0] for s in readings(word))].append((count, word))
+            self._initials = {}
+            for key, counted in by_initials.items():
+                (top, word), *rest = sorted(counted, reverse=True)
+                runner_up = rest[0][0] if rest else 0
+                if word in self.words and top >= _USED_OFTEN and top >= _STANDS_OUT * runner_up:
+                    self._initials[key] = word
+        return self._initials
+
+
+def _usage() -> str:
+    """The text of the intent utterances: how users write."""
+    from knowledge.intents import load_utterances
+
+    return "\n".join(u.text for u in load_utterances())
 
 
 def typed_in_pinyin(text: str, initials: bool) -> str:

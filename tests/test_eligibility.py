@@ -548,3 +548,43 @@ def test_facts_are_those_of_the_person_asked_about(text: str, hukou: str, months
 def test_facts_of_one_person_told_in_several_clauses_are_all_kept() -> None:
     facts = extract("我儿子在无锡技校读书，户口在徐州，他能报学生组的比赛吗")
     assert facts.get("hukou") == "32" and facts.get("group") == "student"
+
+
+@pytest.mark.parametrize(
+    ("text", "hukou", "months"),
+    [
+        # The speaker asks for themselves when the question names no one.
+        ("媳妇户口在无锡，我户口在河南，社保交了5个月，能参加无锡的比赛吗", "41", 5),
+        # Named as 张某 / 李某.
+        ("两个徒弟：王某户口镇江；刘某户口四川，在镇江交了9个月社保。请问刘某能报镇江的比武吗", "51", 9),
+        # The question of entering, not a later aside ("能不能带上他").
+        ("我是扬州人，我爱人户口在江西，在扬州上班，社保交了7个月。他能报扬州的大赛不？我是本地的能不能带他", "36", 7),
+    ],
+)
+def test_the_person_asked_about_when_the_question_names_no_one_or_asks_twice(
+    text: str, hukou: str, months: int
+) -> None:
+    facts = extract(text)
+    assert facts.get("hukou") == hukou
+    assert facts.get("pension_months") == months
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        # A period whose place was said in the clause before, and one told with 又.
+        ("先是一家中介在常州给我交的社保，交了5个月，后来换了一家接着在常州交，到现在又8个月了，户口河南", 13),
+        # A gap is not a period.
+        ("社保在南通交了6个月，后来断缴了半年，现在又接着交了4个月，户口安徽", 10),
+    ],
+)
+def test_periods_of_the_pension_told_across_clauses_add_up(text: str, months: int) -> None:
+    assert extract(text).get("pension_months") == months
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["户口正在往南京迁，现在还是河南户口", "户口准备迁到苏州，手续没下来，现在户口在河南"],
+)
+def test_a_hukou_move_under_way_is_no_move(text: str) -> None:
+    assert extract(text).get("hukou") == "41"

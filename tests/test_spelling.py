@@ -94,3 +94,34 @@ def test_a_message_typed_in_pinyin_is_told_from_english_and_noise(text: str, pin
     from knowledge.spelling import typed_in_pinyin_already
 
     assert typed_in_pinyin_already(text) is pinyin
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("sb在无锡交了1年 hk甘肃", "社保在无锡交了1年 户口甘肃"),
+        ("xsz的比赛我能报吗", "学生组的比赛我能报吗"),
+        ("常州jnds 外地人能参加吗", "常州技能大赛 外地人能参加吗"),
+        ("我的zs查不到", "我的证书查不到"),
+    ],
+)
+def test_initials_typed_among_chinese_are_read_as_the_word_people_mean(typed: str, meant: str) -> None:
+    from knowledge.spelling import respelled
+
+    assert respelled(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这是sm意思",  # 什么, not 厦门: people write 什么 far more often
+        "ta能报名吗",  # a syllable (他), not initials
+        "HR说OK，pdf发我",
+        "by下个月要交材料",  # 毕业 and 不要 are both common: neither is taken
+        "wo hk zai anhui",  # pinyin alone is left to the pinyin model
+    ],
+)
+def test_letters_that_are_not_clearly_initials_are_left_alone(text: str) -> None:
+    from knowledge.spelling import respelled
+
+    assert respelled(text) == text
