@@ -71,7 +71,7 @@ _RANGE = re.compile(r"(一|二|两|三|四|五|六|七|八|九)(二|三|四|五|
 _NEVER_MISSED = re.compile(r"(?:一个月|一天|一次)(?:都|也)?(?:没|没有|未)(?:落下|落|断过|断|停过|停|欠过|欠)")
 _SHORT_OF = re.compile(r"差\s*(\d{1,2})\s*个?\s*月\s*(?:就|才)?满\s*(\d)\s*年")
 _ABOUT = re.compile(r"左右|大概|大约|差不多|上下|来个|个来|" + _RANGE.pattern)
-_LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|快|将近|接近")
+_LESS_THAN = re.compile(r"不到|不满|没满|未满|没交满|未交满|不够|不足|还差|差一点|差点|差一些|快|将近|接近")
 _NO_PENSION = re.compile(
     r"(?:没|没有|未|从未|从没)(?:有)?(?:交|缴|缴纳|参加|买)(?:过)?(?:社保|养老保险|保险)|没有社保|没社保"
     r"|(?:一天|一次|从来|从)(?:都)?没(?:有)?(?:交|缴)过"
@@ -320,7 +320,25 @@ def _read(text: str) -> Mapping[str, Any]:
             out.set_pension(found)
     if "competition_place" not in out.facts and COMPETITION_WORDS.search(text):
         _infer_competition_place(text, out, work_place)
-    if "pension_place" not in out.facts and out.facts.get("pension_months"):
+    paid_at_home = any(_PAID_AT_HOME.search(c) for c in parts)
+    if paid_at_home:
+        # "社保交了一年多，不过是在老家交的": paid where the 户口 is, not where the job is.
+        out.facts.pop("pension_place_inferred", None)
+        if "hukou" in out.facts:
+            out.facts["pension_place"] = out.facts["hukou"]
+        else:
+            out.facts.pop("pension_place", None)
+    elif moved_in := [m for c in parts if PENSION_WORDS.search(c) and (m := _CAME_FROM.search(c))]:
+        # "社保从山东转到连云港": paid where it moved to; "社保是从山东那边转过来的，这边接着交了
+        # 十四个月": paid here now, where the job is.
+        to = moved_in[-1].group("to")
+        where = place_value(to, places) if to else work_place
+        if where is not None:
+            out.facts["pension_place"] = where
+            out.facts.pop("pension_place_inferred", None)
+            if not to:
+                out.facts["pension_place_inferred"] = True
+    if "pension_place" not in out.facts and out.facts.get("pension_months") and not paid_at_home:
         _infer_pension_place(parts, places, out, work_place)
     if "school_type" in out.facts and GRADUATED.search(text):
         # "在无锡读的本科，去年毕业了": the school was named in another clause; the 学籍 ended.
@@ -620,6 +638,8 @@ def _paid_where(clause: str, places: Places) -> str | None:
 
 _HERE = re.compile(r"市里|本市|本地|当地|我们这|这边|省里|区里")
 _AGAIN = re.compile(r"又|再|接着|另外")
+_PAID_AT_HOME = re.compile(r"(?:在|是|回)老家(?:那边|那儿|那里|那块)?(?:交|缴)")
+_CAME_FROM = re.compile(r"从[^，。,]{1,8}?转(?:过来|来|回来|(?:到|去|入|进)(?P<to>[^，。,]{2,8}))")
 _GAP = re.compile(r"断缴|断交|断了|停缴|停交|停了|没交|没缴|未交|未缴|空了")
 
 

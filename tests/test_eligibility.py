@@ -588,3 +588,30 @@ def test_periods_of_the_pension_told_across_clauses_add_up(text: str, months: in
 )
 def test_a_hukou_move_under_way_is_no_move(text: str) -> None:
     assert extract(text).get("hukou") == "41"
+
+
+@pytest.mark.parametrize(
+    ("text", "pension_place"),
+    [
+        ("社保从河南转到了常州，交了两年，户口河南", "32"),
+        ("我在苏州厂里上班，社保是从安徽那边转过来的，交了13个月，户口安徽", "32"),
+        ("户口在江西，我在南通上班，社保交了一年多，不过是在老家交的", "36"),
+    ],
+)
+def test_where_the_pension_moved_to_or_stayed_is_where_it_is_paid(text: str, pension_place: str) -> None:
+    assert extract(text).get("pension_place") == pension_place
+
+
+def test_pension_paid_back_home_with_no_hukou_said_is_asked_not_taken_from_the_job() -> None:
+    facts = extract("在镇江上班，社保交了一年多，不过是回老家交的，镇江的比赛能报吗")
+    assert "pension_place" not in facts
+
+
+def test_nearly_a_year_is_less_than_a_year() -> None:
+    facts = extract("社保在泰州差一点满一年，户口在河南")
+    assert facts.get("pension_months") == 11 and facts.get("pension_exact") is False
+
+
+def test_the_childs_father_is_not_the_child() -> None:
+    facts = extract("孩子他爸户口在常州，可我女儿户口还在湖北，她在常州上班，社保交了4个月，常州的比赛她能报吗")
+    assert facts.get("hukou") == "42"
