@@ -11,10 +11,11 @@ from bot.settings import Settings
 from handlers.capability import Capability
 from knowledge.base import KnowledgeBase
 from knowledge.eligibility import EligibilityRules
+from knowledge.extract import digits
 from knowledge.flows import FlowBook
 from knowledge.intents import IntentClassifier, bundled_classifier, saved_classifier
 from knowledge.sources import resolve
-from knowledge.spelling import shared_respeller
+from knowledge.spelling import pinyin_syllables, shared_respeller
 from storage.certificates import RateLimits
 from storage.db import Database
 from storage.knowledge_inputs import knowledge_inputs, knowledge_version
@@ -69,9 +70,12 @@ class Services:
         classifier: IntentClassifier | None = None,
     ) -> Services:
         """Raises SourceError if a rule or flow cites a clause the knowledge base lacks."""
-        # The classifier's data and the spelling data are checked, and the classifier is
-        # trained, at start-up: not on the first message.
-        shared_respeller()
+        # The classifier's data and the spelling data are checked, the classifier trained and
+        # the initials people type counted and pinyin's syllables listed (under a second), at
+        # start-up: not on a message.
+        shared_respeller().initials()
+        pinyin_syllables()
+        digits("一")  # imports cn2an (0.2 s), which the first message with a number would wait for
         classifier = classifier or bundled_classifier()
         services = cls(settings, knowledge, exports_dir, knowledge_version=knowledge_version, classifier=classifier)
         services.capabilities = build_capabilities(services)

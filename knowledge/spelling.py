@@ -231,7 +231,7 @@ def typed_in_pinyin_already(text: str) -> bool:
 
 
 def _syllables(word: str) -> bool:
-    syllables = _all_syllables()
+    syllables = pinyin_syllables()
     # can[i]: word[:i] splits into syllables.
     can = [True] + [False] * len(word)
     for end in range(1, len(word) + 1):
@@ -240,9 +240,9 @@ def _syllables(word: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _all_syllables() -> frozenset[str]:
+def pinyin_syllables() -> frozenset[str]:
     """Every toneless reading of the common Chinese characters (a quarter of a second, paid
-    only by the first message typed without Chinese)."""
+    at start-up by the bot, on first use elsewhere)."""
     return frozenset(_reading(chr(code)) for code in range(0x4E00, 0x9FA6))
 
 
