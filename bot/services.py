@@ -46,6 +46,7 @@ class Services:
             passages, added, version = await knowledge_inputs(session)
         directory = settings.snapshot_dir()
         knowledge = KnowledgeBase.saved(passages, added, directory, version)
+        shared_respeller().load_initials(directory)
         return cls.build(settings, knowledge, knowledge_version=version, classifier=saved_classifier(directory))
 
     async def reloaded(self, db: Database) -> Services | None:

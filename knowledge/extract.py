@@ -320,26 +320,7 @@ def _read(text: str) -> Mapping[str, Any]:
             out.set_pension(found)
     if "competition_place" not in out.facts and COMPETITION_WORDS.search(text):
         _infer_competition_place(text, out, work_place)
-    paid_at_home = any(_PAID_AT_HOME.search(c) for c in parts)
-    if paid_at_home:
-        # "社保交了一年多，不过是在老家交的": paid where the 户口 is, not where the job is.
-        out.facts.pop("pension_place_inferred", None)
-        if "hukou" in out.facts:
-            out.facts["pension_place"] = out.facts["hukou"]
-        else:
-            out.facts.pop("pension_place", None)
-    elif moved_in := [m for c in parts if PENSION_WORDS.search(c) and (m := _CAME_FROM.search(c))]:
-        # "社保从山东转到连云港": paid where it moved to; "社保是从山东那边转过来的，这边接着交了
-        # 十四个月": paid here now, where the job is.
-        to = moved_in[-1].group("to")
-        where = place_value(to, places) if to else work_place
-        if where is not None:
-            out.facts["pension_place"] = where
-            out.facts.pop("pension_place_inferred", None)
-            if not to:
-                out.facts["pension_place_inferred"] = True
-    if "pension_place" not in out.facts and out.facts.get("pension_months") and not paid_at_home:
-        _infer_pension_place(parts, places, out, work_place)
+    _settle_pension_place(parts, places, out, work_place)
     if "school_type" in out.facts and GRADUATED.search(text):
         # "在无锡读的本科，去年毕业了": the school was named in another clause; the 学籍 ended.
         out.facts["school_type"] = "无学籍"
@@ -603,8 +584,7 @@ def _add_periods(parts: list[str], places: Places, out: Extracted) -> None:
             continue
         if _GAP.search(clause):
             continue  # "后来断缴了半年": a gap, not a period
-        said_where = _paid_where(clause, places) if pension else _work_place(clause, places)
-        where = said_where or last_where
+        where = (_paid_where(clause, places) if pension else _work_place(clause, places)) or last_where
         last_where = where
         found = duration_months(clause)
         if found is None:
@@ -683,6 +663,31 @@ def _infer_competition_place(text: str, out: Extracted, work_place: str | None) 
 
 
 _AT = re.compile(r"(?:在|到|来)$")
+
+
+def _settle_pension_place(parts: list[str], places: Places, out: Extracted, work_place: str | None) -> None:
+    """Where the 社保 is paid, when the clauses read one by one could not tell."""
+    if any(_PAID_AT_HOME.search(c) for c in parts):
+        # "社保交了一年多，不过是在老家交的": paid where the 户口 is, not where the job is.
+        out.facts.pop("pension_place_inferred", None)
+        if "hukou" in out.facts:
+            out.facts["pension_place"] = out.facts["hukou"]
+        else:
+            out.facts.pop("pension_place", None)
+        return
+    if moved_in := [m for c in parts if PENSION_WORDS.search(c) and (m := _CAME_FROM.search(c))]:
+        # "社保从山东转到连云港": paid where it moved to; "社保是从山东那边转过来的，这边接着交了
+        # 十四个月": paid here now, where the job is (inferred: the reply says so).
+        to = moved_in[-1].group("to")
+        where = place_value(to, places) if to else work_place
+        if where is not None:
+            out.facts["pension_place"] = where
+            if to:
+                out.facts.pop("pension_place_inferred", None)
+            else:
+                out.facts["pension_place_inferred"] = True
+    if "pension_place" not in out.facts and out.facts.get("pension_months"):
+        _infer_pension_place(parts, places, out, work_place)
 
 
 def _infer_pension_place(parts: list[str], places: Places, out: Extracted, work_place: str | None) -> None:

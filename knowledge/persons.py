@@ -17,13 +17,14 @@ _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦付傅方邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾毛郝龚邵钱严覃戴莫孔汤"
 )
-_OWNER = r"(?:我|俺|咱|我们|俺们|咱们)?(?:的|家|家的)?"
+_OWNER = r"(?:我们|俺们|咱们|我|俺|咱)?(?:的|家|家的)?"
 _FAMILY = (
     r"(?:孩子|娃|小孩)他?(?:爸|妈)|媳妇|老婆|老公|爱人|对象|丈夫|妻子|男朋友|女朋友|儿子|女儿|闺女|孩子|娃|小孩|"
     r"孙子|孙女|外孙女?|"
     r"侄子|侄女|外甥女?|弟弟|妹妹|哥哥|姐姐|老弟|老妹|爸爸?|妈妈?|父亲|母亲|表弟|表妹|堂弟|堂妹"
 )
 _OTHERS = r"同事|朋友|徒弟|师傅|老乡|室友|同学|员工|工人|学员|学徒|新人|小伙子?|姑娘"
+_OWNER_PREFIX = re.compile("^" + _OWNER)
 _PERSON = re.compile(
     rf"(?P<family>{_OWNER}(?:{_FAMILY}))"
     rf"|(?P<other>(?:我|俺|咱)(?:们)?(?:的|家)?(?:{_OTHERS})(?!组))"
@@ -86,9 +87,8 @@ def _who(match: re.Match[str], last_other: str | None) -> str:
         return "self"
     if kind == "pronoun":
         return last_other or "他"
-    word = match.group(0)
     # 俺媳妇 and 媳妇 are one person.
-    return re.sub(r"^(?:我|俺|咱)(?:们)?(?:的|家|家的)?", "", word) if kind != "name" else word
+    return match.group(0) if kind == "name" else _OWNER_PREFIX.sub("", match.group(0))
 
 
 def _asked_about(parts: list[str], subjects: list[str | None]) -> str | None:
@@ -99,6 +99,6 @@ def _asked_about(parts: list[str], subjects: list[str | None]) -> str | None:
         if modal is None or not _ENTER.search(parts[index]):
             continue
         last_other = next((s for s in reversed(subjects[:index]) if s not in (None, "self")), None)
-        named = [m for m in _PERSON.finditer(parts[index][: modal.start()])]
-        return _who(named[0], last_other) if named else None
+        named = _PERSON.search(parts[index], 0, modal.start())
+        return _who(named, last_other) if named else None
     return None

@@ -20,6 +20,7 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 from pypinyin import lazy_pinyin
 
 from knowledge.places import shared_places
+from knowledge.snapshots import fingerprint, load_or_build
 from knowledge.sources import SourceError
 
 SPELLING_FILE = Path(__file__).parent / "data" / "lexicon" / "spelling.toml"
@@ -58,7 +59,7 @@ def pinyin_table(words: Iterable[str]) -> PinyinTable:
     """Words of two to four Chinese characters by their toneless reading."""
     table: PinyinTable = defaultdict(list)
     for word in words:
-        if 2 <= len(word) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", word):
+        if _WORD.fullmatch(word):
             table[tuple(readings(word))].append(word)
     return table
 
@@ -169,26 +170,42 @@ class Respeller:
 
     def initials(self) -> dict[str, str]:
         """{initials: word} for the known words people type by their initials among Chinese
-        ("sb在南通交了10个月", "hk江苏"). Most initials fit several words (sb: 社保, 上班,
-        苏北); the one people use far more often in the first messages the capabilities learn
-        from is taken, and none where no word stands out. Built on first use: only messages
-        that mix letters into Chinese pay for it."""
+        ("sb在南通交了10个月", "hk江苏"): counted on first use (`count_initials`), or loaded as
+        saved (`load_initials`)."""
         if self._initials is None:
-            usage = self.usage()
-            # Every word people write, as jieba cuts it (sm is 什么 far more often than 厦门),
-            # and the known words wherever they stand (jieba cuts 技能大赛 in two).
-            uses = Counter(w for start, end in self.spans(usage) if _WORD.fullmatch(w := usage[start:end]))
-            uses.update({w: usage.count(w) for w in self.words if w not in uses and _WORD.fullmatch(w) and w in usage})
-            by_initials: dict[str, list[tuple[int, str]]] = defaultdict(list)
-            for word, count in uses.items():
-                by_initials["".join(s[0] for s in readings(word))].append((count, word))
-            self._initials = {}
-            for key, counted in by_initials.items():
-                (top, word), *rest = sorted(counted, reverse=True)
-                runner_up = rest[0][0] if rest else 0
-                if word in self.words and top >= _USED_OFTEN and top >= _STANDS_OUT * runner_up:
-                    self._initials[key] = word
+            self._initials = self.count_initials()
         return self._initials
+
+    def load_initials(self, directory: Path | None) -> None:
+        """Loads the initials table from `directory` where it was counted before (the
+        snapshot's key covers the utterances and the spelling data), so a process does not cut
+        every utterance again at start-up."""
+        if self._initials is None:
+            self._initials = load_or_build(directory, "initials", fingerprint(), self.count_initials)
+
+    def count_initials(self) -> dict[str, str]:
+        """Most initials fit several words (sb: 社保, 上班, 苏北); the one people use far more
+        often in the first messages the capabilities learn from is taken, and none where no
+        word stands out. Half a second: jieba cuts every utterance."""
+        usage = self.usage()
+        # Every word people write, as jieba cuts it (sm is 什么 far more often than 厦门),
+        # and the known words wherever they stand (jieba cuts 技能大赛 in two).
+        uses = Counter(w for start, end in self.spans(usage) if _WORD.fullmatch(w := usage[start:end]))
+        uses.update({w: usage.count(w) for w in self.words if w not in uses and _WORD.fullmatch(w) and w in usage})
+        by_initials: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for word, count in uses.items():
+            by_initials[_initials_of(word)].append((count, word))
+        table = {}
+        for key, counted in by_initials.items():
+            (top, word), *rest = sorted(counted, reverse=True)
+            runner_up = rest[0][0] if rest else 0
+            if word in self.words and top >= _USED_OFTEN and top >= _STANDS_OUT * runner_up:
+                table[key] = word
+        return table
+
+
+def _initials_of(word: str) -> str:
+    return "".join(syllable[0] for syllable in readings(word))
 
 
 def _usage() -> str:
@@ -208,8 +225,7 @@ def typed_in_pinyin(text: str, initials: bool) -> str:
     for start, end in shared_lexicon().spans(text):
         word = text[start:end]
         if _CHINESE.fullmatch(word):
-            syllables = readings(word)
-            typed.append("".join(s[0] for s in syllables) if initials and len(word) > 1 else "".join(syllables))
+            typed.append(_initials_of(word) if initials and len(word) > 1 else "".join(readings(word)))
         elif word.strip():
             typed.append(word.strip())
     return " ".join(typed)
@@ -241,9 +257,10 @@ def _syllables(word: str) -> bool:
 
 @lru_cache(maxsize=1)
 def pinyin_syllables() -> frozenset[str]:
-    """Every toneless reading of the common Chinese characters (a quarter of a second, paid
-    at start-up by the bot, on first use elsewhere)."""
-    return frozenset(_reading(chr(code)) for code in range(0x4E00, 0x9FA6))
+    """Every toneless reading of the common Chinese characters (a tenth of a second, paid at
+    start-up by the bot, on first use elsewhere). Read in one call, not through `_reading`,
+    whose cache keeps the characters messages use."""
+    return frozenset(lazy_pinyin("".join(chr(code) for code in range(0x4E00, 0x9FA6))))
 
 
 @lru_cache(maxsize=1)

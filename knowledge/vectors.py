@@ -97,9 +97,10 @@ class IntentModel:
     def fit(cls, texts: Sequence[str], labels: Sequence[str], preprocess: Callable[[str], str]) -> IntentModel:
         from sklearn.linear_model import LogisticRegression
 
-        vectoriser, terms = fit_tfidf("char_wb", [preprocess(t) for t in texts], dtype=np.float64)
+        prepared = [preprocess(t) for t in texts]
+        vectoriser, terms = fit_tfidf("char_wb", prepared, dtype=np.float64)
         model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
-        model.fit(vectoriser.transform([preprocess(t) for t in texts]), list(labels))
+        model.fit(vectoriser.transform(prepared), list(labels))
         return cls(terms, tuple(model.classes_), model.coef_.astype(np.float64), model.intercept_.astype(np.float64))
 
     def probabilities(self, text: str) -> np.ndarray:

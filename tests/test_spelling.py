@@ -125,3 +125,14 @@ def test_letters_that_are_not_clearly_initials_are_left_alone(text: str) -> None
     from knowledge.spelling import respelled
 
     assert respelled(text) == text
+
+
+def test_the_initials_table_is_saved_and_loaded_as_counted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.spelling import Respeller
+
+    counted = Respeller.load().count_initials()
+    first, second = Respeller.load(), Respeller.load()
+    first.load_initials(tmp_path)
+    second.usage = lambda: ""  # a second process must not count again
+    second.load_initials(tmp_path)
+    assert first.initials() == second.initials() == counted and counted.get("sb") == "社保"
